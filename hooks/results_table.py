@@ -1,0 +1,200 @@
+"""MkDocs hook: render results from ``docs/results/<paper>.json`` into the pages.
+
+The JSON files are written only by ``python -m reference.reproduce <paper>`` (see
+``reference/reproduce/__init__.py``); no number on the site is typed in by hand. In a page's
+Markdown this hook replaces
+
+``<!-- results-table: <paper> -->``
+    with a table (quantity, the paper's number, ours) followed by the exact command, the commit,
+    the date, the wall time and a summary of the machine that produced the numbers;
+``<!-- results-table: all -->``
+    with one such table per paper, in the order of ``reference.PAPER_MODULES``;
+``<!-- result: <paper>.<key> -->`` or ``<!-- result: <paper>.<key> :.3g -->``
+    with one metric, formatted with the optional Python format spec.
+
+A paper with no JSON yet gets a note saying which command to run (the build goes on). A key that
+is not in an existing JSON, or a JSON without the expected fields, fails the build with a message
+naming the page, the file and the key. Markers inside code (fenced blocks or backticks) are left
+alone, so they can be documented.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+
+TABLE_RE = re.compile(r"<!--\s*results-table:\s*(?P<paper>[\w-]+)\s*-->")
+RESULT_RE = re.compile(
+    r"<!--\s*result:\s*(?P<paper>\w+)\.(?P<key>[\w-]+)\s*(?::(?P<fmt>\S*?))?\s*-->"
+)
+# Code that must not be touched: fenced blocks, then inline code spans.
+CODE_RE = re.compile(r"^(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^(?P=fence)[ \t]*$"
+                     r"|(?P<tick>`+)[^\n]*?(?P=tick)", re.MULTILINE | re.DOTALL)
+REQUIRED = ("paper", "command", "commit", "date", "machine", "wall_time_s", "metrics", "table")
+
+
+def _papers() -> tuple[str, ...]:
+    try:
+        from reference import PAPER_MODULES
+    except ImportError:  # the package is not installed: fall back to the files present
+        return ()
+    return tuple(PAPER_MODULES)
+
+
+def _load(docs_dir: Path, paper: str, page: str) -> dict | None:
+    path = docs_dir / "results" / f"{paper}.json"
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise PluginError(f"results_table: {path} (used by {page}) is not valid JSON: {err}. "
+                          f"Regenerate it with `python -m reference.reproduce {paper}`.")
+    missing = [k for k in REQUIRED if k not in record]
+    if missing:
+        raise PluginError(f"results_table: {path} (used by {page}) lacks {missing}. "
+                          f"Regenerate it with `python -m reference.reproduce {paper}`.")
+    return record
+
+
+def _fmt(value, spec: str | None = None) -> str:
+    """Format one metric: numbers to 4 significant digits unless a format spec is given."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_fmt(v, spec) for v in value)
+    if value is None:
+        return "—"
+    if spec:
+        try:
+            return format(value, spec)
+        except (ValueError, TypeError) as err:
+            raise PluginError(f"results_table: cannot format {value!r} with {spec!r}: {err}")
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if math.isfinite(value) and value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+            return f"{value:.3e}"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", r"\|").replace("\n", " ")
+
+
+def _duration(seconds) -> str:
+    if not isinstance(seconds, (int, float)):
+        return "unknown"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    minutes, sec = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return (f"{hours} h " if hours else "") + f"{minutes} min {sec} s"
+
+
+def _machine(m: dict) -> str:
+    if not isinstance(m, dict):
+        return str(m)
+    parts = []
+    if m.get("cpu_count"):
+        parts.append(f"{m['cpu_count']} CPUs")
+    if m.get("processor"):
+        parts.append(str(m["processor"]))
+    if m.get("python"):
+        parts.append(f"Python {m['python']}")
+    if m.get("numpy"):
+        parts.append(f"numpy {m['numpy']}" + (f" ({m['blas']})" if m.get("blas") else ""))
+    threads = [f"{k}={m[k]}" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if m.get(k)]
+    parts += threads
+    return ", ".join(parts) or "unknown"
+
+
+def _missing_note(paper: str) -> str:
+    return (f'!!! note "No results yet"\n'
+            f"    No results yet: run `python -m reference.reproduce {paper}`.\n")
+
+
+def _table(record: dict) -> str:
+    rows = ["| Quantity | Paper's number | Ours |", "| --- | --- | --- |"]
+    for row in record["table"]:
+        desc = row.get("description") or row.get("metric", "")
+        rows.append(f"| {_cell(desc)} | {_cell(row.get('paper', '—'))} | "
+                    f"{_cell(_fmt(row.get('ours')))} |")
+    commit = record["commit"] or "unknown"
+    short = commit[:10] + ("-dirty" if commit.endswith("-dirty") else "")
+    footer = (f"Produced by `{record['command']}` at commit `{short}` on {record['date']}, "
+              f"in {_duration(record['wall_time_s'])} on {_machine(record['machine'])}.")
+    if record.get("quick"):
+        footer += " These are quick settings (a smoke test), not the full run."
+    return "\n".join(rows) + "\n\n" + footer + "\n"
+
+
+def _title(config, paper: str) -> str:
+    """The paper's title as written in the nav (falls back to the module name)."""
+    def walk(items):
+        for item in items or []:
+            if isinstance(item, dict):
+                for title, value in item.items():
+                    if value == f"{paper}.md":
+                        return title
+                    found = walk(value if isinstance(value, list) else [])
+                    if found:
+                        return found
+        return None
+    return walk(config.nav) or paper.replace("_", " ").capitalize()
+
+
+def _render_table(paper: str, docs_dir: Path, page: str, config) -> str:
+    if paper == "all":
+        papers = list(_papers())
+        papers += sorted(p.stem for p in (docs_dir / "results").glob("*.json")
+                         if p.stem not in papers)
+        parts = []
+        for name in papers:
+            link = f"{name}.md" if (docs_dir / f"{name}.md").is_file() else None
+            title = _title(config, name)
+            parts.append(f"## {title}\n\n" + (f"Page: [{title}]({link}).\n\n" if link else "")
+                         + _render_table(name, docs_dir, page, config))
+        return "\n".join(parts)
+    record = _load(docs_dir, paper, page)
+    if record is None:
+        return _missing_note(paper)
+    return _table(record)
+
+
+def _render_result(paper: str, key: str, spec: str | None, docs_dir: Path, page: str) -> str:
+    record = _load(docs_dir, paper, page)
+    if record is None:
+        return f"(not run yet: `python -m reference.reproduce {paper}`)"
+    if key not in record["metrics"]:
+        raise PluginError(
+            f"results_table: {page} asks for result {paper}.{key}, but "
+            f"docs/results/{paper}.json has no metric {key!r} (it has: "
+            f"{', '.join(sorted(record['metrics'])) or 'none'}). Fix the marker, or add the "
+            f"metric to reference/reproduce/{paper}.py and rerun "
+            f"`python -m reference.reproduce {paper}`.")
+    return _fmt(record["metrics"][key], spec or None)
+
+
+def _substitute(text: str, docs_dir: Path, page: str, config) -> str:
+    text = TABLE_RE.sub(lambda m: _render_table(m["paper"], docs_dir, page, config), text)
+    return RESULT_RE.sub(
+        lambda m: _render_result(m["paper"], m["key"], m["fmt"], docs_dir, page), text)
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    """Replace the result markers (outside code) with tables and numbers from the JSON files."""
+    if "<!--" not in markdown:
+        return markdown
+    docs_dir = Path(config.docs_dir)
+    name = page.file.src_uri
+    out, last = [], 0
+    for code in CODE_RE.finditer(markdown):
+        out.append(_substitute(markdown[last:code.start()], docs_dir, name, config))
+        out.append(code.group(0))
+        last = code.end()
+    out.append(_substitute(markdown[last:], docs_dir, name, config))
+    return "".join(out)
