@@ -26,7 +26,6 @@ import os
 import pkgutil
 import platform
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -134,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(
         prog="python -m reference.reproduce",
-        description="Run a paper's experiments, print its metrics and write docs/results/<paper>.json.",
+        description=("Run a paper's experiments, print its metrics and write "
+                     "docs/results/<paper>.json."),
     )
     parser.add_argument("paper", choices=available_papers())
     parser.add_argument("--quick", action="store_true", help="smaller settings, for a smoke test")
