@@ -283,9 +283,12 @@ def main(argv=None) -> int:
             if args.screenshot_dir:
                 png = args.screenshot_dir / (rel.replace("/", "_").replace(".html", ".png"))
                 run_chromium(cmd + [f"--screenshot={png}", url])
+    missing: dict[str, int] = {}
     for path, status in RecordingHandler.log[n_request_before:]:
         if status == 404:
-            failures.append(f"browser request {path} -> HTTP 404")
+            missing[path] = missing.get(path, 0) + 1
+    for path, count in sorted(missing.items()):
+        failures.append(f"the browser requested {path} ({count}x) -> HTTP 404")
     server.shutdown()
     t_total = time.perf_counter() - t0
 
