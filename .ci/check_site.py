@@ -97,6 +97,8 @@ class DomParser(HTMLParser):
         self.math = 0            # elements with class arithmatex
         self.math_rendered = 0   # ... that contain a .katex element
         self.katex = 0
+        self.code_blocks = 0     # <pre> elements (code blocks)
+        self.copy_buttons = 0    # Material's copy-to-clipboard buttons
         self.errors: list[str] = []
         self.raw: list[str] = []
         self._math_open: list[list] = []  # [depth, has_katex]
@@ -115,6 +117,10 @@ class DomParser(HTMLParser):
         if "arithmatex" in cls:
             self.math += 1
             self._math_open.append([depth, False])
+        if tag == "pre":
+            self.code_blocks += 1
+        if "md-clipboard" in cls or dict(attrs).get("data-md-type") == "copy":
+            self.copy_buttons += 1  # Material < 9.7 / >= 9.7
         if "katex" in cls:
             self.katex += 1
             for m in self._math_open:
@@ -154,6 +160,49 @@ class DomParser(HTMLParser):
                 self.raw.append(data[max(0, i - 30):i + 50].strip())
 
 
+def check_structure(site: Path, repo: Path) -> tuple[list[str], list[str]]:
+    """The pages the site must have, and the executed gallery examples with their downloads.
+
+    Returns (failures, notes).
+    """
+    failures, notes = [], []
+    required = ["index.html", "results/index.html", "contributing/index.html",
+                "generated/gallery/index.html"]
+    try:
+        sys.path.insert(0, str(repo))
+        from reference import PAPER_MODULES
+        required += [f"{paper}/index.html" for paper in PAPER_MODULES]
+    except ImportError as err:
+        failures.append(f"cannot import reference.PAPER_MODULES: {err}")
+    finally:
+        sys.path.pop(0)
+    for rel in required:
+        if not (site / rel).is_file():
+            failures.append(f"required page {rel} is missing")
+    scripts = sorted((repo / "gallery").glob("*/plot_*.py"))
+    with_figure = 0
+    for script in scripts:
+        sub, stem = script.parent.name, script.stem
+        page = site / "generated" / "gallery" / sub / stem / "index.html"
+        if not page.is_file():
+            failures.append(f"gallery example {sub}/{stem}.py has no page in the site")
+            continue
+        html = page.read_text(errors="replace")
+        for ext in (".py", ".ipynb"):
+            if f'href="../{stem}{ext}"' not in html:
+                failures.append(f"gallery page {sub}/{stem} offers no {ext} download")
+        if re.search(r'<img[^>]+src="[^"]*images/mkd_glr_' + re.escape(stem), html):
+            with_figure += 1
+    if not scripts:
+        notes.append("no gallery example (gallery/*/plot_*.py) in the repository yet")
+    elif with_figure == 0:
+        failures.append("no executed gallery example shows a figure")
+    else:
+        notes.append(f"{len(scripts)} gallery examples executed, {with_figure} with a figure, "
+                     f"each offering .py and .ipynb downloads")
+    return failures, notes
+
+
 def find_chromium(explicit: str | None) -> str:
     for cand in [explicit, os.environ.get("CHROMIUM"), "/usr/bin/chromium",
                  shutil.which("chromium"), shutil.which("chromium-browser")]:
@@ -184,6 +233,8 @@ def run_chromium(args: list[str], timeout: float = 90) -> subprocess.CompletedPr
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("site", type=Path)
+    ap.add_argument("--repo", type=Path, default=Path(__file__).resolve().parents[1],
+                    help="the repository the site was built from (default: this one)")
     ap.add_argument("--chromium", default=None)
     ap.add_argument("--screenshot-dir", type=Path, default=None,
                     help="also save a PNG of each math page here (for a human to look at)")
@@ -197,20 +248,25 @@ def main(argv=None) -> int:
     port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{port}/"
-    failures: list[str] = []
     t0 = time.perf_counter()
+
+    # -- 0. the pages the site must have -------------------------------------------------
+    failures, notes = check_structure(site, args.repo.resolve())
 
     # -- 1. static crawl: every page and CSS file, every site-local reference --------------
     pages = sorted(site.rglob("*.html"))
     css_files = sorted(site.rglob("*.css"))
     to_check: dict[str, str] = {}  # url (no fragment) -> first referrer
     math_pages = []
+    code_pages = []
     for path in pages:
         rel = path.relative_to(site).as_posix()
         page_url = base + rel
         html = path.read_text(errors="replace")
         if 'class="arithmatex"' in html:
             math_pages.append(rel)
+        elif "<pre" in html:
+            code_pages.append(rel)
         parser = LinkParser()
         parser.feed(html)
         for kind, ref in parser.refs:
@@ -254,7 +310,8 @@ def main(argv=None) -> int:
         args.screenshot_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="check_site_chromium_") as profile:
         cmd = chromium_cmd(chromium, profile, port)
-        for rel in math_pages:
+        for rel in math_pages + code_pages:
+            has_math = rel in math_pages
             url = base + rel
             try:
                 proc = run_chromium(cmd + ["--dump-dom", url])
@@ -269,18 +326,23 @@ def main(argv=None) -> int:
             dom.feed(proc.stdout)
             total_math += dom.math
             total_katex += dom.math_rendered
-            if dom.katex == 0:
+            if not has_math:
+                pass
+            elif dom.katex == 0:
                 failures.append(f"{rel}: math on the page but no rendered .katex element")
             elif dom.math_rendered < dom.math:
                 failures.append(f"{rel}: {dom.math - dom.math_rendered} of {dom.math} math "
                                 f"elements not rendered")
+            if dom.code_blocks and not dom.copy_buttons:
+                failures.append(f"{rel}: {dom.code_blocks} code blocks but no copy button")
             for err in dom.errors:
                 failures.append(f"{rel}: .katex-error: {err}")
             for raw in dom.raw[:5]:
                 failures.append(f"{rel}: raw math delimiter left in text: {raw!r}")
             print(f"  {rel}: {dom.math_rendered}/{dom.math} math elements rendered, "
-                  f"{len(dom.errors)} errors")
-            if args.screenshot_dir:
+                  f"{len(dom.errors)} KaTeX errors, {dom.copy_buttons}/{dom.code_blocks} code "
+                  f"blocks with a copy button")
+            if args.screenshot_dir and has_math:
                 png = args.screenshot_dir / (rel.replace("/", "_").replace(".html", ".png"))
                 run_chromium(cmd + [f"--screenshot={png}", url])
     missing: dict[str, int] = {}
@@ -292,9 +354,12 @@ def main(argv=None) -> int:
     server.shutdown()
     t_total = time.perf_counter() - t0
 
+    for note in notes:
+        print(f"check_site: {note}")
     print(f"check_site: {len(pages)} pages, {len(css_files)} stylesheets, "
           f"{len(to_check)} site-local references checked in {t_crawl:.1f} s; "
-          f"{len(math_pages)} pages with math, {total_katex}/{total_math} math elements "
+          f"{len(math_pages) + len(code_pages)} pages opened in Chromium, "
+          f"{len(math_pages)} with math, {total_katex}/{total_math} math elements "
           f"rendered by KaTeX with the network cut ({t_total:.1f} s in all)")
     if failures:
         print(f"check_site: FAILED, {len(failures)} problems:")
