@@ -367,9 +367,17 @@ class Config:
     lr : float
         Adam step size.
     hidden : tuple of int
-        Hidden widths of the encoder (the decoder mirrors them).
+        Hidden widths of the encoder ``()``: a linear encoder.
+    decoder_hidden : tuple of int
+        Hidden widths of the decoder.
     policy_hidden : tuple of int
         Hidden widths of the policies' shared trunk.
+    policy_input : {"state", "none"}
+        ``"state"``: $\pi_k(a \mid s)$ as in the paper; ``"none"``: each policy is one
+        learned distribution over actions, the same in every state (our ablation).
+    warmup : int
+        Updates over which $\lambda$ ramps linearly from 0 to ``lam`` (0: no ramp); the
+        first updates are then autoencoder training. Our addition, not in the paper.
     baseline_decay : float
         Decay of the per-feature running-mean REINFORCE baseline.
     buffer_size : int
@@ -390,7 +398,10 @@ class Config:
     batch: int = 32
     lr: float = 3e-3
     hidden: tuple = (64,)
+    decoder_hidden: tuple = (64,)
     policy_hidden: tuple = (32,)
+    policy_input: str = "state"
+    warmup: int = 0
     baseline_decay: float = 0.9
     buffer_size: int = 1000
     eps: float = 1e-8
@@ -411,6 +422,10 @@ class Config:
         if self.behaviour not in _BEHAVIOURS:
             raise ValueError(f"unknown behaviour {self.behaviour!r}; choose one of {_BEHAVIOURS}")
         _check_noise(self.noise)
+        if self.policy_input not in ("state", "none"):
+            raise ValueError(f"policy_input must be 'state' or 'none', got {self.policy_input!r}")
+        if int(self.warmup) != self.warmup or self.warmup < 0:
+            raise ValueError(f"warmup must be an integer >= 0, got {self.warmup!r}")
         for name in ("steps", "batch", "buffer_size"):
             v = getattr(self, name)
             if int(v) != v or v < 1:
@@ -422,6 +437,7 @@ class Config:
         if not self.eps > 0:
             raise ValueError(f"eps must be positive, got {self.eps!r}")
         self.hidden, self.policy_hidden = tuple(self.hidden), tuple(self.policy_hidden)
+        self.decoder_hidden = tuple(self.decoder_hidden)
 
 
 def init_params(config: Config, rng: np.random.Generator) -> dict:
@@ -446,10 +462,14 @@ def init_params(config: Config, rng: np.random.Generator) -> dict:
     d, k = GRID * GRID, config.n_features
     h = list(config.hidden)
     ph = list(config.policy_hidden)
+    if config.policy_input == "none":
+        return {"f": nn.mlp_init([d] + h + [k], rng),
+                "g": nn.mlp_init([k] + list(config.decoder_hidden) + [d], rng),
+                "pi_trunk": [], "pi_heads": {"W": np.zeros((1, 4 * k)), "b": np.zeros(4 * k)}}
     trunk = nn.mlp_init([d] + ph, rng) if ph else []
     return {
         "f": nn.mlp_init([d] + h + [k], rng),
-        "g": nn.mlp_init([k] + h[::-1] + [d], rng),
+        "g": nn.mlp_init([k] + list(config.decoder_hidden) + [d], rng),
         "pi_trunk": trunk,
         "pi_heads": nn.dense_init(ph[-1] if ph else d, 4 * k, rng),
     }
@@ -497,6 +517,7 @@ def policy_log_probs(params: dict, s):
     r"""Log-probabilities $\log \pi_k(a \mid s)$ of the $K$ policies of Section 2.
 
     A shared ReLU trunk, then one linear head per feature and a softmax over the four actions.
+    (Heads with a single input row are state-independent policies: ``policy_input="none"``.)
 
     Parameters
     ----------
@@ -508,7 +529,7 @@ def policy_log_probs(params: dict, s):
     log_pi : array, shape (B, K, 4)
     """
     _check_states(s)
-    h = s
+    h = s if np.shape(params["pi_heads"]["W"])[0] != 1 else np.ones((np.shape(s)[0], 1))
     for layer in params["pi_trunk"]:
         h = nn.relu(nn.dense_apply(layer, h))
     z = nn.dense_apply(params["pi_heads"], h)
@@ -663,7 +684,8 @@ def expected_selectivity(params: dict, positions, variant: str = "directed",
     return anp.einsum("bka,bak->bk", pi, sel), sel
 
 
-def objective(params: dict, positions, config: Config, rng: np.random.Generator | None = None):
+def objective(params: dict, positions, config: Config, rng: np.random.Generator | None = None,
+              lam: float | None = None):
     r"""The objective of Eq. (2) with the exact sum over actions (our "exact" estimator).
 
     $$
@@ -681,22 +703,25 @@ def objective(params: dict, positions, config: Config, rng: np.random.Generator 
     config : Config
     rng : np.random.Generator or None
         Needed when ``config.noise > 0``.
+    lam : float or None
+        Overrides ``config.lam`` (the warm-up ramp of :func:`train`).
 
     Returns
     -------
     loss : float
     """
+    lam = config.lam if lam is None else lam
     s = render(positions)
     ae = autoencoder_loss(params, s)
-    if config.lam == 0:
+    if lam == 0:
         return ae
     J, _ = expected_selectivity(params, positions, config.variant, config.transform, rng,
                                 config.noise, config.eps)
-    return ae - config.lam * anp.sum(anp.mean(J, axis=0))
+    return ae - lam * anp.sum(anp.mean(J, axis=0))
 
 
 def reinforce_surrogate(params: dict, positions, actions, next_positions, advantage,
-                        config: Config):
+                        config: Config, lam: float | None = None):
     r"""Surrogate loss whose gradient is Algorithm 1's REINFORCE estimate of Eq. (2)'s.
 
     For each state $s_b$ and feature $k$ one action $a_{bk} \sim \pi_k(\cdot \mid s_b)$ was
@@ -720,6 +745,8 @@ def reinforce_surrogate(params: dict, positions, actions, next_positions, advant
     advantage : ndarray, shape (B, K)
         Constant (no gradient): selectivity minus baseline.
     config : Config
+    lam : float or None
+        Overrides ``config.lam``.
 
     Returns
     -------
@@ -732,9 +759,10 @@ def reinforce_surrogate(params: dict, positions, actions, next_positions, advant
         raise ValueError("positions, actions, next_positions must have shapes (B, 2), (B, K), "
                          f"(B, K, 2); got {positions.shape}, {np.shape(actions)}, "
                          f"{next_positions.shape}")
+    lam = config.lam if lam is None else lam
     s = render(positions)
     ae = autoencoder_loss(params, s)
-    if config.lam == 0:
+    if lam == 0:
         return ae
     h_all = encode(params, anp.concatenate([s, render(next_positions).reshape(b * k, -1)]))
     h, h_next = h_all[:b], anp.reshape(h_all[b:], (b, k, k))        # h_next[b, j] = f(s'_bj)
@@ -743,7 +771,7 @@ def reinforce_surrogate(params: dict, positions, actions, next_positions, advant
     sel_own = anp.sum(sel * np.eye(k), axis=-1)                       # sel(s_b, a_bk, k)
     log_pi = policy_log_probs(params, s)                              # (B, K, 4)
     log_pi_a = anp.sum(log_pi * np.eye(4)[np.asarray(actions)], axis=-1)   # (B, K)
-    return ae - config.lam * anp.sum(anp.mean(sel_own + advantage * log_pi_a, axis=0))
+    return ae - lam * anp.sum(anp.mean(sel_own + advantage * log_pi_a, axis=0))
 
 
 def _sampled_selectivity(params, positions, actions, next_positions, config):
@@ -805,14 +833,15 @@ def train(config: Config, rng: np.random.Generator, progress: bool = False,
     history = {"loss": [], "sel": [], "evals": [], "config": asdict(config)}
     baseline = np.zeros(k)
     state = {"first": True}
-    vg_exact = value_and_grad(lambda p, pos, r: objective(p, pos, config, r))
+    vg_exact = value_and_grad(objective)
     vg_reinf = value_and_grad(reinforce_surrogate)
 
     def loss_grad(p, i):
         nonlocal baseline
+        lam = config.lam * min(1.0, i / config.warmup) if config.warmup else config.lam
         pos = sampler.sample(rng, p)
         if config.estimator == "exact" or config.lam == 0:
-            value, g = vg_exact(p, pos, rng)
+            value, g = vg_exact(p, pos, config, rng, lam)
             if config.lam > 0:
                 J, _ = expected_selectivity(p, pos, config.variant, config.transform, rng,
                                             config.noise, config.eps)
@@ -830,7 +859,7 @@ def train(config: Config, rng: np.random.Generator, progress: bool = False,
             adv = sel - baseline
             baseline = config.baseline_decay * baseline + (1 - config.baseline_decay) * \
                 sel.mean(axis=0)
-            value, g = vg_reinf(p, pos, acts, nxt, adv, config)
+            value, g = vg_reinf(p, pos, acts, nxt, adv, config, lam)
             history["sel"].append(sel.mean(axis=0))
         history["loss"].append(float(value))
         return g

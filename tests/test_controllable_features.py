@@ -1,0 +1,287 @@
+"""Tests of reference.controllable_features (Bengio, Thomas et al. 2017)."""
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from autograd import grad
+from autograd.misc import flatten
+
+from reference import controllable_features as cf
+
+# -- the grid world ---------------------------------------------------------------------------
+
+
+def test_render_draws_one_2x2_agent():
+    pos = cf.all_positions()
+    assert pos.shape == (121, 2)
+    s = cf.render(pos)
+    assert s.shape == (121, 144) and s.dtype == np.float64
+    assert np.all(s.sum(1) == 4)
+    img = cf.render([3, 7]).reshape(12, 12)
+    assert np.array_equal(np.argwhere(img == 1), [[3, 7], [3, 8], [4, 7], [4, 8]])
+    # distinct positions give distinct images
+    assert len({tuple(r) for r in s}) == 121
+
+
+def test_moves_and_walls():
+    a = np.arange(4)
+    centre = np.full((4, 2), 5)
+    assert cf.step(centre, a).tolist() == [[4, 5], [6, 5], [5, 4], [5, 6]]
+    top_left = np.zeros((4, 2), dtype=int)
+    assert cf.step(top_left, a).tolist() == [[0, 0], [1, 0], [0, 0], [0, 1]]
+    bottom_right = np.full((4, 2), 10)
+    assert cf.step(bottom_right, a).tolist() == [[9, 10], [10, 10], [10, 9], [10, 10]]
+    # every move stays on the grid and changes at most one coordinate by one
+    pos = np.repeat(cf.all_positions(), 4, axis=0)
+    nxt = cf.step(pos, np.tile(a, 121))
+    assert nxt.min() == 0 and nxt.max() == 10
+    assert np.all(np.abs(nxt - pos).sum(1) <= 1)
+    # 11 positions per wall: exactly 44 of the 484 (state, action) pairs are blocked
+    assert np.sum(np.all(nxt == pos, axis=1)) == 44
+    assert np.array_equal(cf.step_all_actions(centre[:1])[0], cf.step(centre, a))
+
+
+def test_action_noise_rate(rng):
+    n, p = 20000, 0.4
+    nxt = cf.step(np.full((n, 2), 5), np.full(n, 3), rng, noise=p)
+    other = np.mean(np.any(nxt != [5, 6], axis=1))
+    expected = p * 3 / 4        # a replacement is another action 3 times in 4
+    assert abs(other - expected) < 4 * np.sqrt(expected * (1 - expected) / n)
+    assert np.array_equal(cf.step(np.full((5, 2), 5), np.full(5, 3), rng, noise=0.0),
+                          np.tile([5, 6], (5, 1)))
+
+
+def test_trajectory_and_replay_sampling(rng):
+    traj = cf.StateSampler("trajectory", batch=50)
+    a, b = traj.sample(rng), traj.sample(rng)
+    stream = np.concatenate([a, b])
+    assert np.all(np.abs(np.diff(stream, axis=0)).sum(1) <= 1)   # one move at a time
+    rep = cf.StateSampler("replay", batch=20, buffer_size=30)
+    for _ in range(3):
+        batch = rep.sample(rng)
+    assert len(rep.buffer) == 30 and batch.shape == (20, 2)
+    assert {tuple(x) for x in batch} <= {tuple(x) for x in rep.buffer}
+    pos, acts = cf.rollout([0, 0], 10, rng)
+    assert pos.shape == (11, 2) and acts.shape == (10,)
+    assert np.array_equal(pos[1:], cf.step(pos[:-1], acts))
+
+
+# -- selectivity (Eq. (1)) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", cf.VARIANTS)
+def test_selectivity_is_one_when_only_feature_k_moves(variant):
+    f = np.array([0.3, -1.0, 2.0])
+    f2 = f + np.array([0.0, 0.7, 0.0])
+    sel = cf.selectivity(f, f2, variant=variant)
+    assert np.allclose(sel, [0, 1, 0])
+    assert cf.selectivity(f, f2, k=1, variant=variant) == pytest.approx(1.0)
+
+
+def test_selectivity_when_all_move_equally():
+    f = np.zeros(4)
+    assert np.allclose(cf.selectivity(f, f + 0.5, variant="abs"), 0.25)
+    assert np.allclose(cf.selectivity(f, f - 0.5, variant="abs"), 0.25)
+    assert np.allclose(cf.selectivity(f, f + 0.5, variant="directed"), 0.25)
+
+
+def test_selectivity_of_a_plus_minus_pair():
+    f, f2 = np.zeros(3), np.array([1.0, -1.0, 0.0])     # features (x, -x, y), agent moves +x
+    assert np.allclose(cf.selectivity(f, f2, variant="abs"), [0.5, 0.5, 0])
+    assert np.allclose(cf.selectivity(f, f2, variant="directed"), [1, 0, 0])
+    assert np.allclose(cf.selectivity(f, f2, variant="signed"), [1, -1, 0])
+    # moving -x: the partner of the pair is now the fully selective one
+    assert np.allclose(cf.selectivity(f, -f2, variant="directed"), [0, 1, 0])
+
+
+def test_selectivity_transforms():
+    f, f2 = np.zeros(2), np.array([3.0, 1.0])
+    s = cf.selectivity(f, f2, variant="abs")
+    assert np.allclose(cf.selectivity(f, f2, variant="abs", transform="log"), np.log(s))
+    assert np.allclose(cf.selectivity(f, f2, variant="abs", transform="log1p"), np.log1p(s))
+    # no change: log is floored, not -inf
+    assert np.all(np.isfinite(cf.selectivity(f, f, transform="log")))
+
+
+@pytest.mark.parametrize("variant", cf.VARIANTS)
+def test_no_change_gives_zero_selectivity_and_a_finite_gradient(variant):
+    f = np.array([0.2, -0.4, 1.0])
+    assert np.all(cf.selectivity(f, f.copy(), variant=variant) == 0)
+    g = grad(lambda a: anp.sum(cf.selectivity(a, f, variant=variant)))(f.copy())
+    assert np.all(np.isfinite(g))
+    # batched, with a wall transition next to a real one
+    fs = np.stack([f, f])
+    fn = np.stack([f, f + np.array([1.0, 0, 0])])
+    g2 = grad(lambda a: anp.sum(cf.selectivity(fs, a, variant=variant)))(fn)
+    assert np.all(np.isfinite(g2))
+    assert np.allclose(cf.selectivity(fs, fn, variant=variant)[1], [1, 0, 0])
+
+
+def test_selectivity_is_scale_invariant(rng):
+    f, f2 = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    for v in cf.VARIANTS:
+        assert np.allclose(cf.selectivity(f, f2, variant=v),
+                           cf.selectivity(7 * f, 7 * f2, variant=v))
+
+
+# -- the objective and its gradient estimators --------------------------------------------
+
+
+def _check_directional(fun, params, rng, n=6, eps=1e-5, rtol=1e-4):
+    """Central finite differences along random directions against autograd's gradient.
+
+    (autograd's check_grads uses a 1e-6 relative tolerance, which ReLU kinks crossed by the
+    finite-difference step can exceed; directional checks with rtol 1e-4 stay sharp.)
+    """
+    flat, unflatten = flatten(params)
+    g = flatten(grad(fun)(params))[0]
+    for _ in range(n):
+        v = rng.normal(size=flat.size)
+        v /= np.linalg.norm(v)
+        num = (fun(unflatten(flat + eps * v)) - fun(unflatten(flat - eps * v))) / (2 * eps)
+        assert np.isclose(num, g @ v, rtol=rtol, atol=1e-8), (num, g @ v)
+
+
+def _small(rng, **kw):
+    config = cf.Config(n_features=2, hidden=(3,), decoder_hidden=(3,), policy_hidden=(3,),
+                       lam=2.0, **kw)
+    return config, cf.init_params(config, rng)
+
+
+@pytest.mark.parametrize("variant", ["abs", "directed"])
+def test_objective_gradient_matches_finite_differences(rng, variant):
+    config, params = _small(rng, variant=variant)
+    pos = np.array([[0, 0], [3, 4], [10, 7]])
+    _check_directional(lambda p: cf.objective(p, pos, config), params, rng)
+
+
+def test_reinforce_surrogate_gradient_matches_finite_differences(rng):
+    config, params = _small(rng)
+    pos = np.array([[2, 2], [5, 9]])
+    acts = np.array([[0, 3], [1, 2]])
+    nxt = cf.step(np.broadcast_to(pos[:, None], (2, 2, 2)), acts)
+    adv = rng.normal(size=(2, 2))
+    _check_directional(lambda p: cf.reinforce_surrogate(p, pos, acts, nxt, adv, config),
+                       params, rng)
+
+
+def test_reinforce_is_unbiased_against_the_exact_expectation(rng):
+    """Algorithm 1's REINFORCE gradient averages to the gradient of the exact objective."""
+    config, params = _small(rng)
+    base = np.array([[1, 1], [4, 6], [9, 2]])
+    exact = flatten(grad(cf.objective)(params, base, config))[0]
+    repeats, groups = 200, 40
+    pos = np.repeat(base, repeats, axis=0)                         # (3 * repeats, 2)
+    pi = np.exp(cf.policy_log_probs(params, cf.render(pos)))          # (N, K, 4)
+    g_surr = grad(cf.reinforce_surrogate)
+    means = []
+    for _ in range(groups):
+        u = rng.random(pi.shape[:2])[..., None]
+        acts = np.minimum((u > np.cumsum(pi, -1)).sum(-1), 3)
+        nxt = cf.step(np.broadcast_to(pos[:, None], acts.shape + (2,)), acts)
+        adv = cf._sampled_selectivity(params, pos, acts, nxt, config) - 0.3   # any baseline
+        means.append(flatten(g_surr(params, pos, acts, nxt, adv, config))[0])
+    means = np.array(means)
+    # compare along random directions (one z-score each)
+    dirs = rng.normal(size=(8, exact.size))
+    proj = means @ dirs.T                                             # (groups, 8)
+    z = (proj.mean(0) - dirs @ exact) / (proj.std(0, ddof=1) / np.sqrt(groups))
+    assert np.all(np.abs(z) < 4), z
+    # and the estimator is not trivially equal to the exact gradient
+    assert np.all(proj.std(0) > 0)
+
+
+def test_exact_selectivity_is_the_policy_average(rng):
+    config, params = _small(rng)
+    pos = np.array([[0, 0], [5, 5]])
+    J, sel = cf.expected_selectivity(params, pos)
+    pi = np.exp(cf.policy_log_probs(params, cf.render(pos)))
+    assert np.allclose(J, np.einsum("bka,bak->bk", pi, sel))
+    # the blocked moves at the corner (up, left) have zero selectivity for every feature
+    assert np.all(sel[0, [0, 2]] == 0)
+
+
+# -- training and measures ----------------------------------------------------------------
+
+
+def test_alignment_of_hand_made_features(rng):
+    """A linear encoder reading x and -y from the image is perfectly aligned."""
+    config = cf.Config(n_features=2, hidden=(), decoder_hidden=(4,))
+    params = cf.init_params(config, rng)
+    col = np.tile(np.arange(12.0), 12).reshape(144)
+    row = np.repeat(np.arange(12.0), 12)
+    params["f"][0]["W"] = np.stack([col / 4, -row / 4], axis=1)
+    params["f"][0]["b"] = np.zeros(2)
+    a = cf.alignment(params)
+    assert np.allclose(a["corr"], [[1, 0], [0, 1]], atol=1e-12)
+    assert np.allclose(a["eta"], [[1, 0], [0, 1]], atol=1e-12)
+    ps = cf.policy_selectivity(params, "directed")
+    # best action: right for f_0 = x, up for f_1 = -y; blocked in one column / row
+    assert np.allclose(ps["best"], 110 / 121)
+
+
+def test_short_run_beats_the_plain_autoencoder():
+    kw = dict(steps=400, batch=64, estimator="exact")
+    ae = [cf.train(cf.Config(lam=0, **kw), np.random.default_rng(s))[1]["final"]
+          for s in range(2)]
+    ic = [cf.train(cf.Config(**kw), np.random.default_rng(s))[1]["final"] for s in range(2)]
+    score = lambda r: np.mean([min(x["corr_x"], x["corr_y"]) for x in r])
+    assert score(ic) > score(ae)
+    assert np.mean([x["selectivity_mean"] for x in ic]) > \
+        np.mean([x["selectivity_mean"] for x in ae]) + 0.2
+
+
+def test_train_is_reproducible_and_records_history():
+    config = cf.Config(steps=5, batch=8)
+    p1, h1 = cf.train(config, np.random.default_rng(3), eval_every=5)
+    p2, h2 = cf.train(config, np.random.default_rng(3))
+    assert np.array_equal(flatten(p1)[0], flatten(p2)[0])
+    assert h1["loss"].shape == (5,) and h1["sel"].shape == (5, 4)
+    assert len(h1["evals"]) == 1 and h1["final"]["directions"].shape == (4, 4)
+    assert np.allclose(h1["final"]["directions"].sum(1), 1)
+
+
+# -- bad input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(lam=-1.0), "lam"),
+    (dict(variant="cosine"), "variant"),
+    (dict(transform="sqrt"), "transform"),
+    (dict(noise=1.5), "noise"),
+    (dict(noise=-0.1), "noise"),
+    (dict(n_features=0), "n_features"),
+    (dict(estimator="gumbel"), "estimator"),
+    (dict(sampling="sorted"), "sampling"),
+    (dict(steps=0), "steps"),
+    (dict(lr=0.0), "lr"),
+])
+def test_bad_config(kw, match):
+    with pytest.raises(ValueError, match=match):
+        cf.Config(**kw)
+
+
+def test_bad_inputs(rng):
+    with pytest.raises(ValueError, match="variant"):
+        cf.selectivity(np.zeros(2), np.ones(2), variant="cosine")
+    with pytest.raises(ValueError, match="same number of features"):
+        cf.selectivity(np.zeros(2), np.ones(3))
+    with pytest.raises(ValueError, match="k must"):
+        cf.selectivity(np.zeros(2), np.ones(2), k=2)
+    with pytest.raises(ValueError, match="shape"):
+        cf.render(np.zeros((3, 3), dtype=int))
+    with pytest.raises(ValueError, match=r"\[0, 10\]"):
+        cf.render([[0, 11]])
+    with pytest.raises(ValueError, match="actions must have shape"):
+        cf.step(np.zeros((3, 2), dtype=int), np.zeros(2, dtype=int))
+    with pytest.raises(ValueError, match="actions must be integers"):
+        cf.step(np.zeros((1, 2), dtype=int), np.array([4]))
+    with pytest.raises(ValueError, match="noise"):
+        cf.step(np.zeros((1, 2), dtype=int), np.array([0]), rng, noise=2.0)
+    with pytest.raises(ValueError, match="rng"):
+        cf.step(np.zeros((1, 2), dtype=int), np.array([0]), None, noise=0.5)
+    params = cf.init_params(cf.Config(), rng)
+    with pytest.raises(ValueError, match=r"\(B, 144\)"):
+        cf.encode(params, np.zeros((2, 100)))
+    with pytest.raises(ValueError, match="Generator"):
+        cf.train(cf.Config(steps=1), np.random.RandomState(0))
