@@ -1,0 +1,373 @@
+"""Tests of reference.mixture_gradients: the maths of Graves (2016), checked independently.
+
+Gradients are checked against central finite differences of the quantile transform itself
+(fixed u, re-solved at theta +- eps), which shares no code with the implicit-gradient VJP.
+"""
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from autograd import grad
+from autograd.scipy.stats import norm
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reference import mixture_gradients as mg
+
+
+def random_mixture(rng, K, D, scale=1.0, spread=2.0):
+    logits = rng.normal(size=K)
+    mu = rng.normal(size=(K, D)) * spread * scale
+    sigma = np.exp(rng.normal(size=(K, D)) * 0.5) * scale
+    return logits, mu, sigma
+
+
+def fd_gradients(u, c, params, quantile, eps_rel=1e-6):
+    """Central differences of sum(c * quantile(u, *params)) for every entry of every param."""
+    out = []
+    for i, p in enumerate(params):
+        g = np.zeros_like(p)
+        for idx in np.ndindex(p.shape):
+            if p.ndim == 3 and idx[2] > idx[1]:
+                continue  # a Cholesky factor's upper triangle is not a parameter
+            eps = eps_rel * max(1.0, abs(p[idx]))
+            plus = [q.copy() for q in params]
+            minus = [q.copy() for q in params]
+            plus[i][idx] += eps
+            minus[i][idx] -= eps
+            g[idx] = (np.sum(c * quantile(u, *plus)) - np.sum(c * quantile(u, *minus))) / (2 * eps)
+        out.append(g)
+    return out
+
+
+def autograd_gradients(u, c, params, quantile):
+    f = lambda *ps: anp.sum(c * quantile(u, *ps))
+    return [grad(f, i)(*params) for i in range(len(params))]
+
+
+def rel_err(a, b):
+    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-8)
+
+
+# ---------------------------------------------------------------------------- the sampler
+def test_quantile_inverts_the_conditional_cdfs(rng):
+    logits, mu, sigma = random_mixture(rng, 5, 6)
+    u = rng.uniform(size=(50, 6))
+    x = mg.mixture_quantile(u, logits, mu, sigma)
+    log_w = mg.conditional_log_weights(x, logits, mu, sigma)
+    F = np.stack([mg.mixture_cdf_1d(x[:, d], log_w[:, d], mu[:, d], sigma[:, d])
+                  for d in range(6)], axis=1)
+    np.testing.assert_allclose(F, u, rtol=1e-10, atol=1e-14)
+
+
+def test_quantile_of_a_single_gaussian_is_the_normal_quantile():
+    from scipy.stats import norm as snorm
+    u = np.array([[1e-12, 0.3], [0.5, 1 - 1e-12]])
+    x = mg.mixture_quantile(u, np.zeros(1), np.array([[1.0, -2.0]]), np.array([[2.0, 0.5]]))
+    np.testing.assert_allclose(x, np.array([1.0, -2.0]) + np.array([2.0, 0.5]) * snorm.ppf(u),
+                               rtol=1e-12)
+
+
+def test_sample_distribution_matches_the_density(rng):
+    """Both samplers draw from f: compare the first two moments with the mixture's."""
+    logits, mu, sigma = random_mixture(rng, 3, 2)
+    pi = np.exp(logits - np.log(np.sum(np.exp(logits))))
+    mean = pi @ mu
+    n = 40000
+    for x in (mg.mixture_sample(rng, logits, mu, sigma, n),
+              mg.mixture_quantile(rng.uniform(size=(n, 2)), logits, mu, sigma)):
+        var = pi @ (sigma ** 2 + mu ** 2) - mean ** 2
+        se = np.sqrt(var / n)
+        assert np.all(np.abs(x.mean(axis=0) - mean) < 5 * se)
+
+
+def test_log_pdf_normalises_in_1d():
+    logits, mu, sigma = np.array([0.3, -1.0]), np.array([[-2.0], [3.0]]), np.array([[0.5], [2.0]])
+    t = np.linspace(-20, 30, 20001)[:, None]
+    f = np.exp(mg.mixture_log_pdf(t, logits, mu, sigma))
+    assert abs(np.trapezoid(f, t[:, 0]) - 1.0) < 1e-8
+
+
+# ---------------------------------------------------------------------------- gradients vs FD
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(K=st.integers(1, 6), D=st.integers(1, 8), log_scale=st.floats(-2, 2),
+       seed=st.integers(0, 2**31), tail=st.booleans())
+def test_implicit_gradient_matches_finite_differences(K, D, log_scale, seed, tail):
+    rng = np.random.default_rng(seed)
+    scale = 10.0 ** log_scale
+    logits, mu, sigma = random_mixture(rng, K, D, scale=scale, spread=1.0)
+    u = rng.uniform(size=(2, D))
+    if tail:  # far tails on both sides
+        u[0] = rng.uniform(1e-9, 1e-6, size=D)
+        u[1] = 1 - rng.uniform(1e-9, 1e-6, size=D)
+    c = rng.normal(size=(2, D))
+    params = [logits, mu, sigma]
+    auto = autograd_gradients(u, c, params, mg.mixture_quantile)
+    fd = fd_gradients(u, c, params, mg.mixture_quantile)
+    for a, f in zip(auto, fd):
+        np.testing.assert_allclose(a, f, rtol=1e-5, atol=1e-6 * max(1.0, np.abs(f).max()))
+
+
+def test_finite_differences_on_a_fixed_mixture_to_1e_6(rng):
+    logits = np.array([0.2, -0.5, 1.0])
+    mu = np.array([[-2.0, 0.5], [1.0, -1.0], [3.0, 2.0]])
+    sigma = np.array([[0.7, 1.2], [1.5, 0.4], [0.9, 1.0]])
+    u = rng.uniform(size=(20, 2))
+    c = rng.normal(size=(20, 2))
+    params = [logits, mu, sigma]
+    for a, f in zip(autograd_gradients(u, c, params, mg.mixture_quantile),
+                    fd_gradients(u, c, params, mg.mixture_quantile)):
+        assert rel_err(a, f) < 1e-6
+
+
+def test_triangular_solve_jacobian_equals_the_vjp(rng):
+    """Two derivations: the explicit lower-triangular system and the O(NKD) back-substitution."""
+    logits, mu, sigma = random_mixture(rng, 4, 5)
+    x = mg.mixture_sample(rng, logits, mu, sigma, 7)
+    g = rng.normal(size=x.shape)
+    J = mg.ancestral_jacobian(x, logits, mu, sigma)
+    ga, gm, gs = mg.mixture_vjp(g, x, logits, mu, sigma)
+    np.testing.assert_allclose(np.einsum("nd,ndk->k", g, J["logits"]), ga, atol=1e-12)
+    np.testing.assert_allclose(np.einsum("nd,ndke->ke", g, J["mu"]), gm, atol=1e-12)
+    np.testing.assert_allclose(np.einsum("nd,ndke->ke", g, J["sigma"]), gs, atol=1e-12)
+    # shifting every mean by t shifts every sample by t
+    np.testing.assert_allclose(J["mu"].sum(axis=2), np.broadcast_to(np.eye(5), (7, 5, 5)),
+                               atol=1e-12)
+
+
+def test_sampler_gradient_equals_quantile_gradient_at_the_same_x(rng):
+    logits, mu, sigma = random_mixture(rng, 3, 3)
+    x = mg.mixture_sample(np.random.default_rng(5), logits, mu, sigma, 10)
+    # recover the u that produces this x, then compare the two gradients
+    log_w = mg.conditional_log_weights(x, logits, mu, sigma)
+    u = np.stack([mg.mixture_cdf_1d(x[:, d], log_w[:, d], mu[:, d], sigma[:, d])
+                  for d in range(3)], axis=1)
+    c = rng.normal(size=x.shape)
+    f_s = lambda a: anp.sum(c * mg.mixture_sample(np.random.default_rng(5), a, mu, sigma, 10))
+    f_q = lambda a: anp.sum(c * mg.mixture_quantile(u, a, mu, sigma))
+    np.testing.assert_allclose(grad(f_s)(logits), grad(f_q)(logits), rtol=1e-7, atol=1e-10)
+
+
+def test_finite_differences_through_the_component_sampler_give_zero_for_weights(rng):
+    """Why the implicit gradient is needed: with fixed noise, the sample is piecewise constant
+    in the logits (the component choice), so its finite difference is 0 almost surely."""
+    logits, mu, sigma = random_mixture(rng, 3, 2)
+    eps = 1e-7
+    xs = [mg.mixture_sample(np.random.default_rng(1), logits + d, mu, sigma, 100)
+          for d in (np.array([eps, 0, 0]), np.array([-eps, 0, 0]))]
+    assert np.all(xs[0] == xs[1])
+    assert np.any(grad(lambda a: anp.sum(mg.mixture_sample(np.random.default_rng(1), a, mu,
+                                                           sigma, 100)))(logits) != 0)
+
+
+# ---------------------------------------------------------------------------- invariances
+def test_permuting_components_permutes_the_gradient(rng):
+    logits, mu, sigma = random_mixture(rng, 4, 3)
+    u = rng.uniform(size=(6, 3))
+    c = rng.normal(size=(6, 3))
+    perm = np.array([2, 0, 3, 1])
+    g1 = autograd_gradients(u, c, [logits, mu, sigma], mg.mixture_quantile)
+    g2 = autograd_gradients(u, c, [logits[perm], mu[perm], sigma[perm]], mg.mixture_quantile)
+    np.testing.assert_allclose(mg.mixture_quantile(u, logits, mu, sigma),
+                               mg.mixture_quantile(u, logits[perm], mu[perm], sigma[perm]),
+                               rtol=1e-12, atol=1e-12)
+    for a, b in zip(g1, g2):
+        np.testing.assert_allclose(a[perm], b, rtol=1e-9, atol=1e-12)
+
+
+def test_constant_added_to_logits_changes_nothing(rng):
+    logits, mu, sigma = random_mixture(rng, 3, 2)
+    u = rng.uniform(size=(5, 2))
+    c = rng.normal(size=(5, 2))
+    g1 = autograd_gradients(u, c, [logits, mu, sigma], mg.mixture_quantile)
+    g2 = autograd_gradients(u, c, [logits + 37.0, mu, sigma], mg.mixture_quantile)
+    np.testing.assert_allclose(mg.mixture_quantile(u, logits, mu, sigma),
+                               mg.mixture_quantile(u, logits + 37.0, mu, sigma), atol=1e-12)
+    for a, b in zip(g1, g2):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    assert abs(np.sum(g1[0])) < 1e-9  # and so the logit gradient sums to zero
+
+
+def test_single_gaussian_is_exactly_the_reparameterisation_trick(rng):
+    mu, sigma = np.array([[0.3, -1.0, 2.0]]), np.array([[0.5, 2.0, 1e-2]])
+    eps = rng.standard_normal((8, 3))
+    x = mu + sigma * eps
+    g = rng.normal(size=x.shape)
+    ga, gm, gs = mg.mixture_vjp(g, x, np.zeros(1), mu, sigma)
+    np.testing.assert_allclose(gm[0], g.sum(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(gs[0], (g * eps).sum(axis=0), rtol=1e-10)
+    assert np.all(ga == 0)
+
+
+def test_mixture_mean_gradient_is_responsibility_weighted_reparameterisation(rng):
+    """In 1-D, dx/dmu_k = r_k(x) and dx/dsigma_k = r_k(x) (x - mu_k)/sigma_k."""
+    logits, mu, sigma = random_mixture(rng, 3, 1)
+    x = mg.mixture_sample(rng, logits, mu, sigma, 5)
+    J = mg.ancestral_jacobian(x, logits, mu, sigma)
+    log_pi = logits - np.log(np.sum(np.exp(logits)))
+    r = mg.dx_dmu_1d(x[:, 0], log_pi, mu[:, 0], sigma[:, 0])
+    np.testing.assert_allclose(J["mu"][:, 0, :, 0], r, rtol=1e-12)
+    np.testing.assert_allclose(J["sigma"][:, 0, :, 0],
+                               mg.dx_dsigma_1d(x[:, 0], log_pi, mu[:, 0], sigma[:, 0]), rtol=1e-12)
+    np.testing.assert_allclose(J["logits"][:, 0, :],
+                               mg.dx_dlogits_1d(x[:, 0], log_pi, mu[:, 0], sigma[:, 0]),
+                               rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(r.sum(axis=1), 1.0, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------- extremes
+def test_no_nan_or_inf_forty_standard_deviations_out():
+    logits = np.array([0.0, 1.0, -1.0])
+    for scale in (1e-3, 1.0, 1e3):
+        mu = np.array([[0.0, 1.0], [2.0, -1.0], [-1.0, 0.5]]) * scale
+        sigma = np.ones((3, 2)) * scale
+        x = np.array([[-42.0, -41.0], [44.0, 43.0], [-41.0, 42.0], [43.0, -41.5]]) * scale
+        for g in mg.mixture_vjp(np.ones_like(x), x, logits, mu, sigma):
+            assert np.all(np.isfinite(g))
+        u = np.array([[1e-300, 1 - 1e-16], [0.5, 1e-200]])
+        x_q = mg.mixture_quantile(u, logits, mu, sigma)
+        assert np.all(np.isfinite(x_q))
+        assert np.all(np.isfinite(mg.mixture_log_pdf(x, logits, mu, sigma)))
+
+
+def test_solver_accuracy_in_the_far_tails():
+    from scipy.stats import norm as snorm
+    u = np.array([[1e-250], [1e-100], [1 - 1e-15]])
+    x = mg.mixture_quantile(u, np.zeros(1), np.zeros((1, 1)), np.ones((1, 1)) * 3.0)
+    np.testing.assert_allclose(x[:, 0], 3.0 * snorm.ppf(u[:, 0]), rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------- full covariance
+def random_full(rng, K, D):
+    logits, mu, _ = random_mixture(rng, K, D)
+    L = np.tril(rng.normal(size=(K, D, D)) * 0.5, -1)
+    L[:, np.arange(D), np.arange(D)] = np.exp(rng.normal(size=(K, D)) * 0.3)
+    return logits, mu, L
+
+
+def test_full_with_diagonal_factor_equals_diagonal(rng):
+    logits, mu, sigma = random_mixture(rng, 3, 4)
+    L = np.stack([np.diag(s) for s in sigma])
+    u = rng.uniform(size=(9, 4))
+    x = mg.mixture_quantile(u, logits, mu, sigma)
+    np.testing.assert_allclose(mg.mixture_quantile_full(u, logits, mu, L), x, atol=1e-12)
+    np.testing.assert_allclose(mg.mixture_log_pdf_full(x, logits, mu, L),
+                               mg.mixture_log_pdf(x, logits, mu, sigma), rtol=1e-12)
+    g = rng.normal(size=x.shape)
+    ga, gm, gs = mg.mixture_vjp(g, x, logits, mu, sigma)
+    fa, fm, fL = mg.mixture_vjp_full(g, x, logits, mu, L)
+    np.testing.assert_allclose(fa, ga, atol=1e-11)
+    np.testing.assert_allclose(fm, gm, atol=1e-11)
+    np.testing.assert_allclose(np.diagonal(fL, axis1=1, axis2=2), gs, atol=1e-11)
+
+
+def test_full_covariance_gradient_matches_finite_differences(rng):
+    logits, mu, L = random_full(rng, 3, 4)
+    u = rng.uniform(size=(4, 4))
+    c = rng.normal(size=(4, 4))
+    params = [logits, mu, L]
+    auto = autograd_gradients(u, c, params, mg.mixture_quantile_full)
+    fd = fd_gradients(u, c, params, mg.mixture_quantile_full)
+    for a, f in zip(auto, fd):
+        assert rel_err(a, f) < 1e-6
+
+
+def test_full_covariance_sampler_matches_its_density(rng):
+    logits, mu, L = random_full(rng, 2, 3)
+    x = mg.mixture_sample_full(rng, logits, mu, L, 30000)
+    pi = np.exp(logits) / np.exp(logits).sum()
+    cov = sum(p * (Lk @ Lk.T + np.outer(m, m)) for p, Lk, m in zip(pi, L, mu)) - np.outer(
+        pi @ mu, pi @ mu)
+    np.testing.assert_allclose(np.cov(x.T), cov, atol=0.1 * np.abs(cov).max())
+
+
+# ---------------------------------------------------------------------------- Eq. 6 in general
+def kumaraswamy_cdf(x, theta):
+    a, b = theta[0], theta[1]
+    return 1.0 - (1.0 - x ** a) ** b
+
+
+def kumaraswamy_pdf(x, theta):
+    a, b = theta[0], theta[1]
+    return a * b * x ** (a - 1) * (1.0 - x ** a) ** (b - 1)
+
+
+def test_eq6_on_kumaraswamy_matches_finite_differences():
+    theta = np.array([2.0, 3.5])
+    u = 0.37
+    quantile = lambda th: (1.0 - (1.0 - u) ** (1.0 / th[1])) ** (1.0 / th[0])
+    x_hat = quantile(theta)
+    g = mg.implicit_gradient_1d(kumaraswamy_cdf, kumaraswamy_pdf, x_hat, theta)
+    eps = 1e-6
+    fd = np.array([(quantile(theta + eps * e) - quantile(theta - eps * e)) / (2 * eps)
+                   for e in np.eye(2)])
+    np.testing.assert_allclose(g, fd, rtol=1e-8)
+
+
+def test_eq6_on_a_gaussian_is_the_reparameterisation_trick():
+    cdf = lambda x, th: norm.cdf(x, th[0], th[1])
+    pdf = lambda x, th: norm.pdf(x, th[0], th[1])
+    g = mg.implicit_gradient_1d(cdf, pdf, 2.5, np.array([0.5, 2.0]))
+    np.testing.assert_allclose(g, [1.0, 1.0], rtol=1e-12)
+
+
+def test_rejection_estimator_is_unbiased(rng):
+    """Eqs. 9-10 against the closed form, within 4 standard errors, for a 1-D mixture."""
+    mu, sigma = np.array([-1.0, 2.0]), np.array([0.8, 1.2])
+
+    def log_pdf(t, th):
+        log_pi = th - anp.log(anp.sum(anp.exp(th)))
+        return anp.log(anp.sum(anp.exp(log_pi[None] + norm.logpdf(t[:, None], mu, sigma)), axis=1))
+
+    def sample(rng_, th, n):
+        pi = np.exp(th) / np.exp(th).sum()
+        k = rng_.choice(2, size=n, p=pi)
+        return mu[k] + sigma[k] * rng_.standard_normal(n)
+
+    def cdf(x, th):
+        pi = anp.exp(th) / anp.sum(anp.exp(th))
+        return anp.sum(pi * norm.cdf(x, mu, sigma))
+
+    theta = np.array([0.3, -0.2])
+    x_hat = 0.4
+    exact = mg.dx_dlogits_1d(np.array([x_hat]), theta - np.log(np.exp(theta).sum()), mu, sigma)[0]
+    est, info = mg.rejection_gradient(rng, x_hat, theta, log_pdf, sample, 4000, cdf=cdf)
+    assert np.all(np.abs(est - exact) < 4 * info["std_error"])
+    assert 0.2 < info["acceptance_rate"] < 0.8
+
+
+# ---------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(sigma=-np.ones((2, 3))), "sigma must be positive"),
+    (dict(sigma=np.ones((2, 2))), "shapes disagree"),
+    (dict(mu=np.ones((3, 3))), "shapes disagree"),
+    (dict(logits=np.array([0.0, np.nan])), "NaN"),
+    (dict(u=np.full((2, 3), 1.0)), "inside"),
+    (dict(u=np.full((2, 3), 0.0)), "inside"),
+    (dict(u=np.full((2, 4), 0.5)), "dimensions"),
+    (dict(logits=np.zeros(0), mu=np.zeros((0, 3)), sigma=np.zeros((0, 3))), "at least one"),
+])
+def test_bad_input_raises(kwargs, match):
+    args = dict(u=np.full((2, 3), 0.5), logits=np.zeros(2), mu=np.zeros((2, 3)),
+                sigma=np.ones((2, 3)))
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        mg.mixture_quantile(**args)
+
+
+def test_bad_full_covariance_input_raises():
+    L = np.stack([np.eye(2), np.eye(2)])
+    with pytest.raises(ValueError, match="lower-triangular"):
+        mg.mixture_quantile_full(np.full((1, 2), 0.5), np.zeros(2), np.zeros((2, 2)),
+                                 L + np.triu(np.ones((2, 2)), 1))
+    with pytest.raises(ValueError, match="positive"):
+        mg.mixture_quantile_full(np.full((1, 2), 0.5), np.zeros(2), np.zeros((2, 2)), -L)
+
+
+def test_bad_sampler_input_raises():
+    with pytest.raises(ValueError, match="Generator"):
+        mg.mixture_sample(np.random.RandomState(0), np.zeros(1), np.zeros((1, 1)),
+                          np.ones((1, 1)), 3)
+    with pytest.raises(ValueError, match="positive"):
+        mg.mixture_sample(np.random.default_rng(0), np.zeros(1), np.zeros((1, 1)),
+                          np.ones((1, 1)), 0)
