@@ -14,8 +14,9 @@ update (`StateSampler` in `reference.controllable_features`):
 - **replay**: the same walk fills a buffer of its last states, and each batch is drawn
   uniformly from the buffer.
 
-This page runs three seeds per arm to stay near a minute; the reproduce entry
-(`python -m reference.reproduce controllable_features`) runs five, and the docs page quotes it.
+This page runs three seeds per arm with half the updates of the default setup to stay near a
+minute; the reproduce entry (`python -m reference.reproduce controllable_features`) runs five
+seeds of the full setup, and the docs page quotes it.
 """
 
 # %%
@@ -27,10 +28,10 @@ This page runs three seeds per arm to stay near a minute; the reproduce entry
 import matplotlib.pyplot as plt
 import numpy as np
 
-from reference.reproduce.controllable_features import gap, run_arm, summarise
+from reference.reproduce.controllable_features import GALLERY_STEPS, gap, run_arm, summarise
 
 seeds = [0, 1, 2]
-arms = {name: run_arm(name, seeds) for name in ["default", "trajectory", "replay"]}
+arms = {name: run_arm(name, seeds, GALLERY_STEPS) for name in ["default", "trajectory", "replay"]}
 labels = {"default": "iid", "trajectory": "trajectory", "replay": "replay"}
 
 for name, records in arms.items():

@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from reference import controllable_features as cf
-from reference.reproduce.controllable_features import run_arm, summarise
+from reference.reproduce.controllable_features import BASE, run_arm, summarise
 
 seeds = [0, 1]
 steps = 600
@@ -36,7 +36,7 @@ groups = {
     "K": ["k2", "default", "k8"],
     "form": ["abs", "default", "signed", "log", "log1p"],
 }
-lam = cf.Config().lam
+lam = cf.Config(**BASE).lam
 names = {"default": "default", "lam_low": f"λ={lam / 10:g}", "lam_high": f"λ={lam * 10:g}",
          "k2": "K=2", "k8": "K=8",
          "abs": "abs", "signed": "signed", "log": "log", "log1p": "log1p"}
