@@ -523,8 +523,8 @@ def _diag_backward(g, x, logits, mu, sigma):
 def ancestral_jacobian(x, logits, mu, sigma):
     r"""Full Jacobian $d\mathbf x / d\theta$ of the quantile transform, by a triangular solve.
 
-    Implements the chain rule through ancestral sampling (Section "Gaussian mixtures" of
-    Graves 2016, built on Eq. 6). Differentiating $F_d(x_d \mid \mathbf x_{<d}; \theta) = u_d$
+    Implements the chain rule through ancestral sampling of Graves (2016): Eq. (6) applied to
+    every conditional of Eq. (1). Differentiating $F_d(x_d \mid \mathbf x_{<d}; \theta) = u_d$
     for every $d$ at fixed $\mathbf u$ gives a lower-triangular linear system,
 
     $$
@@ -589,8 +589,8 @@ def ancestral_jacobian(x, logits, mu, sigma):
 def mixture_vjp(g, x, logits, mu, sigma):
     r"""Vector-Jacobian product $\mathbf g^\top d\mathbf x / d\theta$ in ``O(N K D)``.
 
-    Implements the transpose of the chain rule through ancestral sampling (Eq. 6 of
-    Graves 2016 applied to each conditional). With $A$ the lower-triangular matrix of
+    Implements the transpose of the chain rule through ancestral sampling of Graves (2016):
+    Eq. (6) applied to each conditional of Eq. (1). With $A$ the lower-triangular matrix of
     :func:`ancestral_jacobian`, $\mathbf g^\top d\mathbf x/d\theta = -\boldsymbol\lambda^\top
     \partial \mathbf F/\partial \theta$ where $A^\top \boldsymbol\lambda = \mathbf g$. Writing
     $\tilde\lambda_d = f_d \lambda_d$, $h_{dk} = \pi^{(d)}_k(\Phi_{dk} - F_d)/f_d$,
