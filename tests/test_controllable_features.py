@@ -88,10 +88,11 @@ def test_selectivity_when_all_move_equally():
 def test_selectivity_of_a_plus_minus_pair():
     f, f2 = np.zeros(3), np.array([1.0, -1.0, 0.0])     # features (x, -x, y), agent moves +x
     assert np.allclose(cf.selectivity(f, f2, variant="abs"), [0.5, 0.5, 0])
-    assert np.allclose(cf.selectivity(f, f2, variant="directed"), [1, 0, 0])
-    assert np.allclose(cf.selectivity(f, f2, variant="signed"), [1, -1, 0])
+    assert np.allclose(cf.selectivity(f, f2, variant="positive"), [1, 0, 0])
+    assert np.allclose(cf.selectivity(f, f2, variant="directed"), [1, -1, 0])
+    assert np.allclose(cf.selectivity(f, f2, variant="signed"), [1, -1, 0])   # alias
     # moving -x: the partner of the pair is now the fully selective one
-    assert np.allclose(cf.selectivity(f, -f2, variant="directed"), [0, 1, 0])
+    assert np.allclose(cf.selectivity(f, -f2, variant="directed"), [-1, 1, 0])
 
 
 def test_selectivity_transforms():
@@ -221,14 +222,11 @@ def test_alignment_of_hand_made_features(rng):
 
 
 def test_short_run_beats_the_plain_autoencoder():
-    kw = dict(steps=400, batch=64, estimator="exact")
-    ae = [cf.train(cf.Config(lam=0, **kw), np.random.default_rng(s))[1]["final"]
-          for s in range(2)]
-    ic = [cf.train(cf.Config(**kw), np.random.default_rng(s))[1]["final"] for s in range(2)]
-    score = lambda r: np.mean([min(x["corr_x"], x["corr_y"]) for x in r])
-    assert score(ic) > score(ae)
-    assert np.mean([x["selectivity_mean"] for x in ic]) > \
-        np.mean([x["selectivity_mean"] for x in ae]) + 0.2
+    """A short seeded run (1000 updates) aligns better and is more selective than lam = 0."""
+    ae = cf.train(cf.Config(lam=0, steps=1000), np.random.default_rng(0))[1]["final"]
+    ic = cf.train(cf.Config(steps=1000), np.random.default_rng(0))[1]["final"]
+    assert min(ic["corr_x"], ic["corr_y"]) > min(ae["corr_x"], ae["corr_y"]) + 0.2
+    assert ic["selectivity_mean"] > ae["selectivity_mean"] + 0.2
 
 
 def test_train_is_reproducible_and_records_history():
