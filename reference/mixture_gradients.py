@@ -29,7 +29,7 @@ from autograd import grad
 from autograd.extend import defvjp_argnums, primitive
 from autograd.scipy.special import logsumexp
 from autograd.tracer import getval
-from scipy.special import log_ndtr, ndtri
+from scipy.special import erfc, log_ndtr, ndtri
 
 __all__ = [
     "implicit_gradient_1d",
@@ -51,6 +51,7 @@ __all__ = [
 ]
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
+_SQRT_HALF = np.sqrt(0.5)
 
 
 # --------------------------------------------------------------------------------------------
@@ -496,28 +497,99 @@ def dx_dlogits_1d(x, log_pi, mu, sigma):
 # --------------------------------------------------------------------------------------------
 # 4. The chain rule through ancestral sampling
 # --------------------------------------------------------------------------------------------
-def _diag_backward(g, x, logits, mu, sigma):
-    """O(N K D) adjoint of the diagonal quantile transform. Returns (g_logits, g_mu, g_sigma)."""
+def _terms_log(x, logits, mu, sigma):
+    """h, r of every conditional, (N, D, K), entirely in log space (slow, never underflows)."""
     log_w = np.asarray(conditional_log_weights(x, logits, mu, sigma))                # (N, D, K)
     m, s = mu.T[None], sigma.T[None]                                                   # (1, D, K)
     z, log_phi, log_Phi, log_Q, log_f, log_F, log_Fc, lower = _conditional_terms(x, log_w, m, s)
-    h = _h_ratio(log_w, log_Phi, log_Q, log_f, log_F, log_Fc, lower)                  # (N, D, K)
-    r = np.exp(log_w + log_phi - np.log(s) - log_f[..., None])                        # (N, D, K)
-    score = -z / s                                    # d log N(x_d; mu_kd, s_kd) / d x_d
+    h = _h_ratio(log_w, log_Phi, log_Q, log_f, log_F, log_Fc, lower)
+    r = np.exp(log_w + log_phi - np.log(s) - log_f[..., None])
+    return h, r
+
+
+#: Below this conditional density (or tail mass) a sample leaves the fast path for log space.
+_TINY = 1e-250
+
+
+def _terms_fast(z, lp, log_pi):
+    """h, r of every conditional in linear space, and a mask of the samples where that is safe.
+
+    ``z`` and ``lp`` are (n, D, K): standardised coordinates and log N(x_d; mu_kd, sigma_kd).
+    The conditional weights come from log space (their products underflow at once); the rest
+    uses ordinary densities and one ``ndtr`` of $-|z|$ for both tails. A sample is safe when
+    every conditional density and both tail masses exceed ``_TINY``; the others are redone by
+    :func:`_terms_log`.
+    """
+    n, D, K = z.shape
+    lw = np.empty_like(lp)                           # log pi_k + sum_{e < d} log N_ek
+    lw[:, 0] = log_pi
+    for d in range(1, D):
+        np.add(lw[:, d - 1], lp[:, d - 1], out=lw[:, d])
+    lw -= lw.max(axis=2, keepdims=True)
+    w = np.exp(lw, out=lw)
+    w /= w.sum(axis=2, keepdims=True)                # pi_k^{(d)}
+    a = np.exp(lp) * w                               # pi_k^{(d)} N_dk
+    f = a.sum(axis=2)                                # (n, D)
+    # Both tails from the smaller one, Phi(-|z|) = erfc(|z|/sqrt 2)/2, accurate to full relative
+    # precision (erfc is faster than ndtr); masks enter as 0/1 factors, which is faster than
+    # np.where on these small arrays.
+    t = erfc(np.abs(z) * _SQRT_HALF)
+    t *= 0.5
+    neg = (z < 0).astype(float)
+    one_minus_2t = 1.0 - 2.0 * t
+    Phi = t + (1.0 - neg) * one_minus_2t             # Phi(z)
+    Q = t + neg * one_minus_2t                       # 1 - Phi(z)
+    F = np.einsum("ndk,ndk->nd", w, Phi)
+    Fc = np.einsum("ndk,ndk->nd", w, Q)
+    lower = (F <= Fc).astype(float)[..., None]
+    # Phi_k - F from the lower tail where F <= 1/2, as (1 - F) - (1 - Phi_k) otherwise
+    diff = lower * (Phi - F[..., None]) + (1.0 - lower) * (Fc[..., None] - Q)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        inv_f = 1.0 / f[..., None]
+        h = w * diff * inv_f
+        r = a * inv_f
+    ok = np.all((f > _TINY) & (np.minimum(F, Fc) > _TINY), axis=1)
+    return h, r, ok
+
+
+def _diag_backward(g, x, logits, mu, sigma, chunk=None):
+    """O(N K D) adjoint of the diagonal quantile transform. Returns (g_logits, g_mu, g_sigma).
+
+    Works through the samples in chunks of about 40,000 array entries, which stay in cache
+    (measured: 2-4 times faster than one pass over 10,000 samples); see :func:`mixture_vjp`.
+    """
     N, D = x.shape
     K = logits.shape[0]
-    lam = np.empty((N, D))
-    C = np.empty((N, D, K))            # C[:, d, k] = sum_{e > d} lam_e h_{e k}
-    R = np.zeros((N, K))
-    for d in range(D - 1, -1, -1):     # back-substitution of the transposed triangular system
-        C[:, d] = R
-        lam[:, d] = g[:, d] - np.sum(score[:, d] * R, axis=1)
-        R = R + lam[:, d, None] * h[:, d]
-    c = lam[..., None] * h
-    g_logits = -np.sum(c, axis=(0, 1))
-    g_mu = np.sum(lam[..., None] * r + score * C, axis=0).T
-    g_sigma = np.sum(lam[..., None] * r * z - (z * z - 1.0) / s * C, axis=0).T
-    return g_logits, g_mu, g_sigma
+    chunk = chunk or max(16, 40_000 // (D * K))
+    log_pi = logits - logsumexp(logits)
+    inv_s = 1.0 / sigma.T                                                          # (D, K)
+    mu_s = mu.T * inv_s
+    c = -np.log(sigma.T) - _LOG_SQRT_2PI
+    g_logits, g_mu, g_sigma = np.zeros(K), np.zeros((D, K)), np.zeros((D, K))
+    for lo in range(0, N, chunk):
+        xc, gc = x[lo:lo + chunk], g[lo:lo + chunk]
+        n = len(xc)
+        z = xc[:, :, None] * inv_s - mu_s                                          # (n, D, K)
+        lp = z * z
+        lp *= -0.5
+        lp += c                                                        # log N(x_d; mu_kd, s_kd)
+        h, r, ok = _terms_fast(z, lp, log_pi)
+        if not ok.all():
+            h[~ok], r[~ok] = _terms_log(xc[~ok], logits, mu, sigma)
+        score = z * -inv_s                           # d log N(x_d; mu_kd, s_kd) / d x_d
+        lam = np.empty((n, D))
+        C = np.empty((n, D, K))                      # C[:, d, k] = sum_{e > d} lam_e h_{e k}
+        R = np.zeros((n, K))
+        for d in range(D - 1, -1, -1):   # back-substitution of the transposed triangular system
+            C[:, d] = R
+            lam[:, d] = gc[:, d] - np.einsum("nk,nk->n", score[:, d], R)
+            R += lam[:, d, None] * h[:, d]
+        g_logits -= np.einsum("nd,ndk->k", lam, h)
+        lr = np.einsum("nd,ndk->dk", lam, r)
+        g_mu += lr + np.einsum("ndk,ndk->dk", score, C)
+        g_sigma += np.einsum("nd,ndk,ndk->dk", lam, r, z) \
+            - np.einsum("ndk,ndk->dk", z * z - 1.0, C) * inv_s
+    return g_logits, g_mu.T, g_sigma.T
 
 
 def ancestral_jacobian(x, logits, mu, sigma):
