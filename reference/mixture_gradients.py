@@ -514,41 +514,42 @@ _TINY = 1e-250
 def _terms_fast(z, lp, log_pi):
     """h, r of every conditional in linear space, and a mask of the samples where that is safe.
 
-    ``z`` and ``lp`` are (n, D, K): standardised coordinates and log N(x_d; mu_kd, sigma_kd).
-    The conditional weights come from log space (their products underflow at once); the rest
-    uses ordinary densities and one ``ndtr`` of $-|z|$ for both tails. A sample is safe when
-    every conditional density and both tail masses exceed ``_TINY``; the others are redone by
-    :func:`_terms_log`.
+    Arrays are laid out (K, D, n), so that sums over components add K contiguous slabs and
+    the sweep over d reads contiguous rows. ``z`` and ``lp`` hold the standardised coordinates
+    and log N(x_d; mu_kd, sigma_kd). The conditional weights come from log space (their
+    products underflow at once); the rest uses ordinary densities and one ``erfc`` for both
+    tails. A sample is safe when every conditional density and both tail masses exceed
+    ``_TINY``; the others are redone by :func:`_terms_log`.
     """
-    n, D, K = z.shape
+    K, D, n = z.shape
     lw = np.empty_like(lp)                           # log pi_k + sum_{e < d} log N_ek
-    lw[:, 0] = log_pi
+    lw[:, 0] = log_pi[:, None]
     for d in range(1, D):
         np.add(lw[:, d - 1], lp[:, d - 1], out=lw[:, d])
-    lw -= lw.max(axis=2, keepdims=True)
+    lw -= lw.max(axis=0)
     w = np.exp(lw, out=lw)
-    w /= w.sum(axis=2, keepdims=True)                # pi_k^{(d)}
-    a = np.exp(lp) * w                               # pi_k^{(d)} N_dk
-    f = a.sum(axis=2)                                # (n, D)
+    w /= w.sum(axis=0)                               # pi_k^{(d)}
+    a = np.exp(lp)
+    a *= w                                           # pi_k^{(d)} N_dk
+    f = a.sum(axis=0)                                # (D, n)
     # Both tails from the smaller one, Phi(-|z|) = erfc(|z|/sqrt 2)/2, accurate to full relative
-    # precision (erfc is faster than ndtr); masks enter as 0/1 factors, which is faster than
-    # np.where on these small arrays.
+    # precision; masks enter as 0/1 factors, which is faster than np.where here.
     t = erfc(np.abs(z) * _SQRT_HALF)
     t *= 0.5
     neg = (z < 0).astype(float)
     one_minus_2t = 1.0 - 2.0 * t
     Phi = t + (1.0 - neg) * one_minus_2t             # Phi(z)
     Q = t + neg * one_minus_2t                       # 1 - Phi(z)
-    F = np.einsum("ndk,ndk->nd", w, Phi)
-    Fc = np.einsum("ndk,ndk->nd", w, Q)
-    lower = (F <= Fc).astype(float)[..., None]
+    F = (w * Phi).sum(axis=0)
+    Fc = (w * Q).sum(axis=0)
+    lower = (F <= Fc).astype(float)
     # Phi_k - F from the lower tail where F <= 1/2, as (1 - F) - (1 - Phi_k) otherwise
-    diff = lower * (Phi - F[..., None]) + (1.0 - lower) * (Fc[..., None] - Q)
+    diff = lower * (Phi - F) + (1.0 - lower) * (Fc - Q)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        inv_f = 1.0 / f[..., None]
+        inv_f = 1.0 / f
         h = w * diff * inv_f
         r = a * inv_f
-    ok = np.all((f > _TINY) & (np.minimum(F, Fc) > _TINY), axis=1)
+    ok = np.all((f > _TINY) & (np.minimum(F, Fc) > _TINY), axis=0)               # (n,)
     return h, r, ok
 
 
@@ -562,34 +563,36 @@ def _diag_backward(g, x, logits, mu, sigma, chunk=None):
     K = logits.shape[0]
     chunk = chunk or max(16, 40_000 // (D * K))
     log_pi = logits - logsumexp(logits)
-    inv_s = 1.0 / sigma.T                                                          # (D, K)
-    mu_s = mu.T * inv_s
-    c = -np.log(sigma.T) - _LOG_SQRT_2PI
-    g_logits, g_mu, g_sigma = np.zeros(K), np.zeros((D, K)), np.zeros((D, K))
+    inv_s = (1.0 / sigma)[:, :, None]                                              # (K, D, 1)
+    mu_s = mu[:, :, None] * inv_s
+    c = (-np.log(sigma) - _LOG_SQRT_2PI)[:, :, None]
+    g_logits, g_mu, g_sigma = np.zeros(K), np.zeros((K, D)), np.zeros((K, D))
     for lo in range(0, N, chunk):
-        xc, gc = x[lo:lo + chunk], g[lo:lo + chunk]
-        n = len(xc)
-        z = xc[:, :, None] * inv_s - mu_s                                          # (n, D, K)
+        xc = np.ascontiguousarray(x[lo:lo + chunk].T)                                # (D, n)
+        gc = np.ascontiguousarray(g[lo:lo + chunk].T)
+        n = xc.shape[1]
+        z = xc * inv_s - mu_s                                                      # (K, D, n)
         lp = z * z
         lp *= -0.5
         lp += c                                                        # log N(x_d; mu_kd, s_kd)
         h, r, ok = _terms_fast(z, lp, log_pi)
         if not ok.all():
-            h[~ok], r[~ok] = _terms_log(xc[~ok], logits, mu, sigma)
+            h_log, r_log = _terms_log(x[lo:lo + chunk][~ok], logits, mu, sigma)  # (m, D, K)
+            h[:, :, ~ok] = h_log.transpose(2, 1, 0)
+            r[:, :, ~ok] = r_log.transpose(2, 1, 0)
         score = z * -inv_s                           # d log N(x_d; mu_kd, s_kd) / d x_d
-        lam = np.empty((n, D))
-        C = np.empty((n, D, K))                      # C[:, d, k] = sum_{e > d} lam_e h_{e k}
-        R = np.zeros((n, K))
+        lam = np.empty((D, n))
+        C = np.empty((K, D, n))                      # C[k, d] = sum_{e > d} lam_e h_{e k}
+        R = np.zeros((K, n))
         for d in range(D - 1, -1, -1):   # back-substitution of the transposed triangular system
             C[:, d] = R
-            lam[:, d] = gc[:, d] - np.einsum("nk,nk->n", score[:, d], R)
-            R += lam[:, d, None] * h[:, d]
-        g_logits -= np.einsum("nd,ndk->k", lam, h)
-        lr = np.einsum("nd,ndk->dk", lam, r)
-        g_mu += lr + np.einsum("ndk,ndk->dk", score, C)
-        g_sigma += np.einsum("nd,ndk,ndk->dk", lam, r, z) \
-            - np.einsum("ndk,ndk->dk", z * z - 1.0, C) * inv_s
-    return g_logits, g_mu.T, g_sigma.T
+            lam[d] = gc[d] - np.einsum("kn,kn->n", score[:, d], R)
+            R += lam[d] * h[:, d]
+        g_logits -= np.einsum("kdn,dn->k", h, lam)
+        g_mu += np.einsum("kdn,dn->kd", r, lam) + np.einsum("kdn,kdn->kd", score, C)
+        g_sigma += np.einsum("kdn,dn->kd", r * z, lam) \
+            - np.einsum("kdn,kdn->kd", z * z - 1.0, C) * inv_s[:, :, 0]
+    return g_logits, g_mu, g_sigma
 
 
 def ancestral_jacobian(x, logits, mu, sigma):
