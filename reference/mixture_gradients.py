@@ -224,10 +224,19 @@ def rejection_gradient(rng, x_hat, theta, log_pdf, sample, n_samples, cdf=None, 
     Notes
     -----
     Acceptance is $F(\hat x)$, so the expected number of proposals is $M / F(\hat x)$: cheap in
-    the bulk, hopeless far in the left tail. (Drawing from the right tail with $1 - F$ and the
-    complementary integral would fix that; the paper does not discuss it.)
+    the bulk, hopeless far in the left tail. Sampling the right tail instead (acceptance
+    $1 - F$, integrand the complementary integral) does not rescue the left tail: measured in
+    the gallery's rejection-sampling example, its per-draw spread there is so large that it needs
+    far more proposals than Eq. (10) itself. Each tail form is only practical where its own
+    tail mass is not small.
     """
     theta = np.asarray(theta, dtype=float)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError("rng must be a numpy.random.Generator (np.random.default_rng(seed))")
+    if not (np.ndim(x_hat) == 0 and np.isfinite(x_hat)):
+        raise ValueError(f"x_hat must be a finite scalar, got {x_hat!r}")
+    if not np.all(np.isfinite(theta)):
+        raise ValueError("theta contains NaN or inf")
     if int(n_samples) < 1:
         raise ValueError("n_samples must be at least 1")
     accepted = []
@@ -255,9 +264,22 @@ def rejection_gradient(rng, x_hat, theta, log_pdf, sample, n_samples, cdf=None, 
 
 
 def _vector_scores(log_pdf, t, theta):
-    """Per-sample scores d log f(t_m)/d theta via one Jacobian (rows: samples)."""
-    from autograd import jacobian
-    return jacobian(lambda th: log_pdf(t, th))(theta)
+    """Per-sample scores d log f(t_m)/d theta, (M, *theta.shape), in O(P M).
+
+    One forward-mode pass per parameter (P of them) gives a column for all M samples at once.
+    Many of autograd's ``scipy`` functions have no forward-mode rule; then the reverse-mode
+    Jacobian is taken over chunks of 256 samples (``log_pdf`` is elementwise in ``t``), which
+    keeps the cost linear in M instead of the M passes over all M samples of one Jacobian.
+    """
+    from autograd import jacobian, make_jvp
+    try:
+        jvp = make_jvp(lambda th: log_pdf(t, th))(theta)
+        basis = np.eye(theta.size).reshape((theta.size,) + theta.shape)
+        cols = [np.asarray(jvp(e)[1], dtype=float) for e in basis]
+        return np.stack(cols, axis=-1).reshape((len(t),) + theta.shape)
+    except NotImplementedError:
+        return np.concatenate([jacobian(lambda th: log_pdf(t[i:i + 256], th))(theta)
+                               for i in range(0, len(t), 256)])
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,6 +358,31 @@ def conditional_log_weights(x, logits, mu, sigma):
     return log_w - logsumexp(log_w, axis=2, keepdims=True)
 
 
+def _check_1d(x, log_pi, mu, sigma):
+    """Validate the arguments of the 1-D helpers; returns float arrays (x (N,), others)."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1 or not np.all(np.isfinite(x)):
+        raise ValueError(f"x must be a finite 1-D array of shape (N,), got shape {x.shape}")
+    log_pi, mu, sigma = (np.asarray(a, dtype=float) for a in (log_pi, mu, sigma))
+    try:
+        shape = np.broadcast_shapes(log_pi.shape, mu.shape, sigma.shape, (len(x), 1))
+    except ValueError:
+        raise ValueError(f"log_pi {log_pi.shape}, mu {mu.shape} and sigma {sigma.shape} must "
+                         f"each be (K,) or (N, K) with N = {len(x)}") from None
+    if len(shape) != 2 or any(a.ndim not in (1, 2) for a in (log_pi, mu, sigma)):
+        raise ValueError("log_pi, mu and sigma must each have shape (K,) or (N, K)")
+    if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(sigma)) and np.all(sigma > 0)):
+        raise ValueError("mu must be finite and sigma finite and > 0")
+    if np.any(np.isnan(log_pi)) or np.any(log_pi == np.inf):
+        raise ValueError("log_pi contains NaN or +inf")
+    total = logsumexp(log_pi, axis=-1)
+    if not np.allclose(total, 0.0, atol=1e-8):
+        raise ValueError("the weights exp(log_pi) do not sum to 1 (log-sum-exp "
+                         f"{np.max(np.abs(total)):.3g} away from 0); pass normalised log "
+                         "weights, e.g. logits - logsumexp(logits)")
+    return x, log_pi, mu, sigma
+
+
 def mixture_cdf_1d(x, log_pi, mu, sigma):
     r"""CDF of a 1-D Gaussian mixture, one mixture per sample.
 
@@ -362,7 +409,7 @@ def mixture_cdf_1d(x, log_pi, mu, sigma):
     >>> mixture_cdf_1d(np.array([0.0]), np.log([0.5, 0.5]), np.array([-1.0, 1.0]), np.ones(2))
     array([0.5])
     """
-    x = np.asarray(x, dtype=float)
+    x, log_pi, mu, sigma = _check_1d(x, log_pi, mu, sigma)
     z = (x[:, None] - mu) / sigma
     return np.exp(logsumexp(log_pi + log_ndtr(z), axis=-1))
 
@@ -424,7 +471,7 @@ def dx_dmu_1d(x, log_pi, mu, sigma):
     -------
     ndarray, shape (N, K)
     """
-    x = np.asarray(x, dtype=float)
+    x, log_pi, mu, sigma = _check_1d(x, log_pi, mu, sigma)
     log_c = log_pi + _log_normal(x[:, None], mu, sigma)
     return np.exp(log_c - logsumexp(log_c, axis=-1, keepdims=True))
 
@@ -451,7 +498,7 @@ def dx_dsigma_1d(x, log_pi, mu, sigma):
     -------
     ndarray, shape (N, K)
     """
-    x = np.asarray(x, dtype=float)
+    x, log_pi, mu, sigma = _check_1d(x, log_pi, mu, sigma)
     return dx_dmu_1d(x, log_pi, mu, sigma) * (x[:, None] - mu) / sigma
 
 
@@ -485,7 +532,7 @@ def dx_dlogits_1d(x, log_pi, mu, sigma):
     nor cancels. It is large where $f(\hat x)$ is small between well-separated modes: that is
     where this estimator's variance comes from.
     """
-    x = np.asarray(x, dtype=float)
+    x, log_pi, mu, sigma = _check_1d(x, log_pi, mu, sigma)
     shape = np.broadcast_shapes(np.shape(log_pi), (len(x), np.shape(mu)[-1]))      # (N, K)
     log_pi = np.broadcast_to(log_pi, shape)
     mu_, s_ = np.broadcast_to(mu, log_pi.shape), np.broadcast_to(sigma, log_pi.shape)

@@ -392,3 +392,42 @@ def test_bad_sampler_input_raises():
     with pytest.raises(ValueError, match="positive"):
         mg.mixture_sample(np.random.default_rng(0), np.zeros(1), np.zeros((1, 1)),
                           np.ones((1, 1)), 0)
+
+
+@pytest.mark.parametrize("fn", [mg.mixture_cdf_1d, mg.dx_dmu_1d, mg.dx_dsigma_1d,
+                                mg.dx_dlogits_1d])
+@pytest.mark.parametrize("args, match", [
+    ((np.array([0.0]), np.log([0.5, 0.5]), np.array([0.0, 1.0]), np.array([-1.0, 1.0])),
+     "sigma"),
+    ((np.array([0.0]), np.log([0.3, 0.3]), np.array([0.0, 1.0]), np.ones(2)), "sum to 1"),
+    ((np.array([np.nan]), np.log([0.5, 0.5]), np.zeros(2), np.ones(2)), "finite"),
+    ((np.zeros(3), np.log([0.5, 0.5]), np.zeros((2, 2)), np.ones(2)), "must each be"),
+])
+def test_bad_input_to_the_1d_helpers_raises(fn, args, match):
+    with pytest.raises(ValueError, match=match):
+        fn(*args)
+
+
+def test_bad_input_to_the_rejection_estimator_raises(rng):
+    lp = lambda t, th: -0.5 * (t - th[0]) ** 2
+    draw = lambda r, th, n: th[0] + r.standard_normal(n)
+    with pytest.raises(ValueError, match="Generator"):
+        mg.rejection_gradient(None, 0.0, np.zeros(1), lp, draw, 10)
+    with pytest.raises(ValueError, match="x_hat"):
+        mg.rejection_gradient(rng, np.nan, np.zeros(1), lp, draw, 10)
+
+
+@pytest.mark.parametrize("with_jvp", [True, False])
+def test_per_sample_scores_equal_the_jacobian(rng, with_jvp):
+    """The linear-cost scores of the rejection estimator (forward mode where autograd has it,
+    chunked reverse mode where not, e.g. autograd.scipy.stats) equal one reverse Jacobian."""
+    from autograd import jacobian
+    t = rng.normal(size=600)                                    # more than one chunk of 256
+    if with_jvp:
+        log_pdf = lambda t, th: -0.5 * ((t - th[0]) / anp.exp(th[1])) ** 2 - th[1] \
+            + th[2] * anp.tanh(t)
+    else:
+        log_pdf = lambda t, th: norm.logpdf(t, th[0], anp.exp(th[1])) + th[2] * anp.tanh(t)
+    theta = np.array([0.3, -0.2, 0.1])
+    np.testing.assert_allclose(mg._vector_scores(log_pdf, t, theta),
+                               jacobian(lambda th: log_pdf(t, th))(theta), rtol=1e-12)
