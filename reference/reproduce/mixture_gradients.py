@@ -211,6 +211,11 @@ def _surrogate_score(params, rng, n):
     return -anp.mean(f + (fv - baseline) * log_pi[k])
 
 
+#: Fractions of the updates and step-size factors of the three stages of :func:`fit_vi` (Adam's
+#: moments restart at each stage).
+_SCHEDULE = ((0.6, 1.0), (0.25, 1 / 3), (0.15, 1 / 10))
+
+
 def fit_vi(rng: np.random.Generator, K: int, weights: str = "implicit", steps: int = 1500,
            n: int = 64, step_size: float = 0.03, record_every: int = 50):
     """Fit a $K$-component diagonal mixture $q$ to :data:`TARGET` by stochastic ELBO ascent.
@@ -226,7 +231,9 @@ def fit_vi(rng: np.random.Generator, K: int, weights: str = "implicit", steps: i
         (Graves' gradient). ``"score"``: the same for means and scales within the drawn
         component, and REINFORCE with a leave-one-out baseline for the weights.
     steps, n, step_size : int, int, float
-        Adam updates, samples per update, learning rate.
+        Adam updates, samples per update, learning rate (divided by 3 after 60% of the updates
+        and by 10 after 85%, so that the final ELBO reflects the optimum rather than the noise
+        of the last steps).
     record_every : int
         An ELBO estimate (2,000 samples) is recorded every ``record_every`` updates.
 
@@ -239,7 +246,7 @@ def fit_vi(rng: np.random.Generator, K: int, weights: str = "implicit", steps: i
     """
     if weights not in ("implicit", "score"):
         raise ValueError(f"weights must be 'implicit' or 'score', got {weights!r}")
-    init = {"logits": np.zeros(K), "mu": rng.normal(size=(K, 2)) * 0.5,
+    init = {"logits": np.zeros(K), "mu": rng.normal(size=(K, 2)) * 2.0,
             "log_sigma": np.zeros((K, 2))}
     surrogate = _surrogate_implicit if weights == "implicit" else _surrogate_score
     objective = lambda p, i: surrogate(p, rng, n)
@@ -251,7 +258,14 @@ def fit_vi(rng: np.random.Generator, K: int, weights: str = "implicit", steps: i
             history["step"].append(i)
             history["elbo"].append(elbo(p, eval_rng, 2000))
 
-    params = adam(grad(objective), init, step_size=step_size, num_iters=steps, callback=callback)
+    params, done = init, 0
+    for frac, scale in _SCHEDULE:                # step size divided by 3, then by 10, at the end
+        n_iters = int(round(frac * steps))
+        offset = done
+        params = adam(grad(lambda p, i: objective(p, i + offset)), params,
+                      step_size=step_size * scale, num_iters=n_iters,
+                      callback=lambda p, i, g: callback(p, i + offset, g))
+        done += n_iters
     return params, {k: np.array(v) for k, v in history.items()}
 
 
@@ -271,9 +285,9 @@ TABLE = [
      "K = 10 (empty: TFP not installed)", "—"),
     ("speedup_vs_tfp_d2_k3", "The same at D = 2, K = 3", "—"),
     ("vi_elbo_mixture", "ELBO on the four-mode target, q = 4-component mixture, implicit "
-     "gradient (optimum 0)", "—"),
+     "gradient, median of 5 seeds (optimum 0)", "—"),
     ("vi_elbo_score", "The same with score-function gradients for the weights", "—"),
-    ("vi_elbo_gaussian", "The same with q = one Gaussian (one mode: about -log 4 = -1.386)",
+    ("vi_elbo_gaussian", "The same with q = one Gaussian (on one mode: -log 4 = -1.386)",
      "—"),
 ]
 
@@ -306,9 +320,12 @@ def run(quick: bool = False, seed: int = 0) -> dict:
         print(f"D={D:2d} K={K:2d}: sample+grad {t['sample_and_grad'] * 1e3:.1f} ms, "
               f"x{out[f'grad_over_log_pdf_{tag}']:.2f} of log_pdf, TFP {peer}")
     steps = 300 if quick else 1500
+    seeds = range(seed, seed + (2 if quick else 5))
     for name, K, weights in [("mixture", 4, "implicit"), ("score", 4, "score"),
                              ("gaussian", 1, "implicit")]:
-        params, _ = fit_vi(np.random.default_rng(seed), K, weights, steps=steps)
-        out[f"vi_elbo_{name}"] = elbo(params, np.random.default_rng(seed + 1))
-        print(f"VI {name}: ELBO {out[f'vi_elbo_{name}']:.3f}")
+        values = [elbo(fit_vi(np.random.default_rng(s), K, weights, steps=steps)[0],
+                       np.random.default_rng(s + 1000)) for s in seeds]
+        out[f"vi_elbo_{name}"] = float(np.median(values))
+        out[f"vi_elbo_{name}_seeds"] = values
+        print(f"VI {name}: ELBO median {np.median(values):.3f}, seeds {np.round(values, 3)}")
     return out
