@@ -149,15 +149,17 @@ def _small(rng, **kw):
     return config, cf.init_params(config, rng)
 
 
-@pytest.mark.parametrize("variant", ["abs", "directed"])
-def test_objective_gradient_matches_finite_differences(rng, variant):
-    config, params = _small(rng, variant=variant)
+@pytest.mark.parametrize("policy_input", ["state", "none"])
+@pytest.mark.parametrize("variant", cf.VARIANTS)
+def test_objective_gradient_matches_finite_differences(rng, variant, policy_input):
+    config, params = _small(rng, variant=variant, policy_input=policy_input)
     pos = np.array([[0, 0], [3, 4], [10, 7]])
     _check_directional(lambda p: cf.objective(p, pos, config), params, rng)
 
 
-def test_reinforce_surrogate_gradient_matches_finite_differences(rng):
-    config, params = _small(rng)
+@pytest.mark.parametrize("policy_input", ["state", "none"])
+def test_reinforce_surrogate_gradient_matches_finite_differences(rng, policy_input):
+    config, params = _small(rng, policy_input=policy_input, estimator="reinforce")
     pos = np.array([[2, 2], [5, 9]])
     acts = np.array([[0, 3], [1, 2]])
     nxt = cf.step(np.broadcast_to(pos[:, None], (2, 2, 2)), acts)
@@ -166,9 +168,12 @@ def test_reinforce_surrogate_gradient_matches_finite_differences(rng):
                        params, rng)
 
 
-def test_reinforce_is_unbiased_against_the_exact_expectation(rng):
+@pytest.mark.parametrize("policy_input", ["state", "none"])
+def test_reinforce_is_unbiased_against_the_exact_expectation(rng, policy_input):
     """Algorithm 1's REINFORCE gradient averages to the gradient of the exact objective."""
-    config, params = _small(rng)
+    config, params = _small(rng, policy_input=policy_input)
+    if policy_input == "none":   # move the (zero-initialised) policies off the uniform
+        params["pi_heads"]["b"] = rng.normal(size=params["pi_heads"]["b"].shape)
     base = np.array([[1, 1], [4, 6], [9, 2]])
     exact = flatten(grad(cf.objective)(params, base, config))[0]
     repeats, groups = 200, 40
