@@ -180,7 +180,8 @@ def summarise(records: list, prefix: str = "") -> dict:
         ``{prefix}corr_x_median``, ``{prefix}corr_y_median``, ``{prefix}align_mean``,
         ``{prefix}align_std``, ``{prefix}eta_mean`` (mean over seeds of the mean of the best
         correlation ratios with $x$ and $y$), ``{prefix}selectivity_mean``,
-        ``{prefix}selectivity_std``, ``{prefix}ceiling_mean``, ``{prefix}seeds_aligned``
+        ``{prefix}selectivity_std``, ``{prefix}selectivity_native_mean`` (measured with the
+        arm's own training form), ``{prefix}ceiling_mean``, ``{prefix}seeds_aligned``
         (both best correlations at least 0.9), ``{prefix}recon_mean``,
         ``{prefix}seconds_mean`` and ``{prefix}n_seeds``.
     """
@@ -196,6 +197,7 @@ def summarise(records: list, prefix: str = "") -> dict:
         f"{prefix}eta_mean": float(np.mean(0.5 * (arr("eta_x") + arr("eta_y")))),
         f"{prefix}selectivity_mean": float(sel.mean()),
         f"{prefix}selectivity_std": float(sel.std(ddof=1)) if len(sel) > 1 else 0.0,
+        f"{prefix}selectivity_native_mean": float(arr("selectivity_native").mean()),
         f"{prefix}ceiling_mean": float(np.mean([np.mean(r["ceiling"]) for r in records])),
         f"{prefix}seeds_aligned": int(sum(bool(r["aligned"]) for r in records)),
         f"{prefix}recon_mean": float(arr("recon").mean()),
@@ -283,5 +285,8 @@ TABLE = [
     ("k2_align_mean", "K = 2 features: mean alignment (3 seeds)", "—"),
     ("k8_align_mean", "K = 8 features: mean alignment (3 seeds)", "—"),
     ("abs_align_mean", "absolute-value selectivity: mean alignment (3 seeds)", "—"),
+    ("abs_selectivity_native_mean",
+     "absolute-value selectivity: its own mean selectivity (3 seeds)",
+     "—"),
     ("log_align_mean", "log of selectivity in the objective: mean alignment (3 seeds)", "—"),
 ]
