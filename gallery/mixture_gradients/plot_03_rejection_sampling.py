@@ -83,8 +83,8 @@ print("  closed form       ", np.round(closed_form(x_med), 3))
 print(f"  draws {info['draws']}, acceptance rate {info['acceptance_rate']:.3f}")
 
 # %%
-# Moving $\hat x$ through the distribution
-# ----------------------------------------
+# Moving the sample through the distribution
+# -------------------------------------------
 # We put $\hat x$ at quantiles $u = F(\hat x)$ from $10^{-4}$ to $1 - 10^{-4}$ and, at each,
 # repeat the estimate with $M = 50$ accepted draws. Three numbers per point: the acceptance rate
 # (it should be $F(\hat x)$), the number of proposals made, and the root-mean-square error
@@ -184,8 +184,8 @@ for r, b in zip(rows, best):
                   f"proposals for 1% relative error ~ {need:.1e}")
 
 # %%
-# More samples: the $1/\sqrt M$ law
-# ---------------------------------
+# More samples: the inverse-square-root law
+# -----------------------------------------
 # At the median and at $F = 0.05$ we now let the number of accepted draws grow from 2 to 1024,
 # with 16 repetitions each, and measure the RMSE against the closed form. At the median we also
 # run the variant without the CDF, where $F(\hat x)$ is itself estimated by the acceptance rate

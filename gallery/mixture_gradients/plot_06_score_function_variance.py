@@ -222,8 +222,8 @@ print(f"largest relative gap between either estimator's mean and the exact gradi
 # So the choice of $f$ does not decide the answer: a step placed in the gap favours the score
 # function most, $f' = 0$ in the gap favours the implicit gradient most, and both cross over.
 #
-# Why: the $1/p(x)$ factor
-# ------------------------
+# Why: dividing by the density
+# ----------------------------
 # The implicit estimator's second moment is
 #
 # $$
