@@ -505,8 +505,9 @@ def dx_dsigma_1d(x, log_pi, mu, sigma):
 def dx_dlogits_1d(x, log_pi, mu, sigma):
     r"""Derivative of a 1-D mixture sample with respect to the mixing logits.
 
-    Implements Eq. (22) of Graves (2016) (the closed-form weight integral; equation number as
-    given in the project brief). For unconstrained weights the integral of
+    Implements Eq. (22) of Graves (2016) (the closed-form weight integral; the number is the
+    one Larochelle's ShortScience review gives for it, which we could not check against the
+    paper's own numbering beyond Eq. 6). For unconstrained weights the integral of
     $\partial f / \partial \pi_k$ is $\Phi_k(\hat x)$; with $\pi = \mathrm{softmax}(a)$ the chain
     rule gives
 
