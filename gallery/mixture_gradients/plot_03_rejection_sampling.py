@@ -38,6 +38,7 @@ from reference.mixture_gradients import (
     mixture_quantile,
     rejection_gradient,
 )
+from reference.reproduce.mixture_gradients import best_time
 
 K = 3
 logits = np.array([0.2, -0.3, 0.1])
@@ -276,17 +277,8 @@ print(f"one call with M = 1024: {t_big[1024]:.2f} s, with M = 4096: {t_big[4096]
 # ----------------------------
 # Finally, wall time for one gradient at the median: the rejection estimator with $M = 100$
 # against the two closed-form functions.
-def timed(fn, n=20):
-    best = np.inf
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-t_rej = timed(lambda: rejection_gradient(rng, x_med, theta, log_pdf, sample, 100, cdf=cdf))
-t_closed = timed(lambda: closed_form(x_med))
+t_rej = best_time(lambda: rejection_gradient(rng, x_med, theta, log_pdf, sample, 100, cdf=cdf), 20)
+t_closed = best_time(lambda: closed_form(x_med), 20)
 s_med = sweep[(0.5, True)]
 rel_100 = np.interp(100, Ms, s_med["rmse"]) / s_med["norm"]
 print(f"one gradient at the median: rejection (M = 100) {t_rej * 1e3:.2f} ms with relative "

@@ -39,6 +39,7 @@ from reference.mixture_gradients import (
     mixture_sample,
     mixture_sample_full,
 )
+from reference.reproduce.mixture_gradients import best_time
 
 rng = np.random.default_rng(0)
 
@@ -156,15 +157,6 @@ N, K = 1000, 4
 dims = [2, 4, 8, 16, 32, 64, 128]
 timings = {key: [] for key in ["sample, diagonal", "sample, full", "quantile, diagonal",
                                "quantile, full"]}
-
-
-def best_time(fn, repeats):
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 t_start = time.perf_counter()

@@ -32,7 +32,7 @@ from autograd.tracer import getval
 
 from .. import mixture_gradients as mg
 
-__all__ = ["random_mixture", "fd_relative_error", "tail_nonfinite_count", "time_ours",
+__all__ = ["random_mixture", "fd_relative_error", "tail_nonfinite_count", "best_time", "time_ours",
            "time_tfp", "TARGET", "target_log_pdf", "elbo", "fit_vi", "run", "TABLE"]
 
 
@@ -107,7 +107,8 @@ def tail_nonfinite_count(max_sd: float = 40.0) -> dict:
 # --------------------------------------------------------------------------------------------
 # Cost
 # --------------------------------------------------------------------------------------------
-def _best_time(fn, repeats: int) -> float:
+def best_time(fn, repeats: int) -> float:
+    """Smallest wall time in seconds of ``repeats`` calls of ``fn()`` (robust to a busy machine)."""
     best = np.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -131,9 +132,9 @@ def time_ours(D: int, K: int, N: int = 10_000, repeats: int = 5, seed: int = 0) 
         return anp.sum(c * mg.mixture_sample(rng, lg, m, s, N))
 
     g = grad(loss, (0, 1, 2))
-    return {"sample": _best_time(lambda: mg.mixture_sample(rng, logits, mu, sigma, N), repeats),
-            "sample_and_grad": _best_time(lambda: g(logits, mu, sigma), repeats),
-            "log_pdf": _best_time(lambda: mg.mixture_log_pdf(x, logits, mu, sigma), repeats)}
+    return {"sample": best_time(lambda: mg.mixture_sample(rng, logits, mu, sigma, N), repeats),
+            "sample_and_grad": best_time(lambda: g(logits, mu, sigma), repeats),
+            "log_pdf": best_time(lambda: mg.mixture_log_pdf(x, logits, mu, sigma), repeats)}
 
 
 def time_tfp(D: int, K: int, N: int = 10_000, repeats: int = 5, seed: int = 0):
@@ -164,7 +165,7 @@ def time_tfp(D: int, K: int, N: int = 10_000, repeats: int = 5, seed: int = 0):
     g = jax.jit(jax.grad(loss))
     key = jax.random.PRNGKey(seed)
     jax.block_until_ready(g((logits, mu, sigma), key))                     # compile
-    return _best_time(lambda: jax.block_until_ready(g((logits, mu, sigma), key)), repeats)
+    return best_time(lambda: jax.block_until_ready(g((logits, mu, sigma), key)), repeats)
 
 
 # --------------------------------------------------------------------------------------------
