@@ -144,9 +144,18 @@ def _check_directional(fun, params, rng, n=6, eps=1e-5, rtol=1e-4):
 
 
 def _small(rng, **kw):
+    """A tiny model; biases drawn off zero, so that no ReLU sits exactly at its kink.
+
+    (With three hidden units a state can switch all of them off; a zero bias then puts the
+    next layer at the kink, where the gradient is a convention and finite differences see
+    half the slope.)
+    """
     config = cf.Config(n_features=2, hidden=(3,), decoder_hidden=(3,), policy_hidden=(3,),
                        lam=2.0, **kw)
-    return config, cf.init_params(config, rng)
+    params = cf.init_params(config, rng)
+    for layer in params["f"] + params["g"] + params["pi_trunk"]:
+        layer["b"] = 0.1 * rng.normal(size=layer["b"].shape)
+    return config, params
 
 
 @pytest.mark.parametrize("policy_input", ["state", "none"])
@@ -178,14 +187,12 @@ def test_reinforce_is_unbiased_against_the_exact_expectation(rng, policy_input):
     exact = flatten(grad(cf.objective)(params, base, config))[0]
     repeats, groups = 200, 40
     pos = np.repeat(base, repeats, axis=0)                         # (3 * repeats, 2)
-    pi = np.exp(cf.policy_log_probs(params, cf.render(pos)))          # (N, K, 4)
     g_surr = grad(cf.reinforce_surrogate)
     means = []
     for _ in range(groups):
-        u = rng.random(pi.shape[:2])[..., None]
-        acts = np.minimum((u > np.cumsum(pi, -1)).sum(-1), 3)
+        acts = cf.sample_actions(params, pos, rng)                    # (N, K)
         nxt = cf.step(np.broadcast_to(pos[:, None], acts.shape + (2,)), acts)
-        adv = cf._sampled_selectivity(params, pos, acts, nxt, config) - 0.3   # any baseline
+        adv = cf.sampled_selectivity(params, pos, acts, nxt, config) - 0.3   # any baseline
         means.append(flatten(g_surr(params, pos, acts, nxt, adv, config))[0])
     means = np.array(means)
     # compare along random directions (one z-score each)
@@ -207,6 +214,47 @@ def test_exact_selectivity_is_the_policy_average(rng):
     assert np.all(sel[0, [0, 2]] == 0)
 
 
+def test_sample_actions_follow_the_policies(rng):
+    config, params = _small(rng)
+    params["pi_heads"]["b"] = np.array([3.0, 0, 0, 0, 0, 0, 0, 2.0])   # pi_0 up, pi_1 right
+    n = 4000
+    acts = cf.sample_actions(params, np.full((n, 2), 5), rng)         # (n, K)
+    pi = np.exp(cf.policy_log_probs(params, cf.render(np.full((1, 2), 5))))[0]   # (K, 4)
+    for k in range(2):
+        freq = np.bincount(acts[:, k], minlength=4) / n
+        assert np.all(np.abs(freq - pi[k]) < 4 * np.sqrt(pi[k] * (1 - pi[k]) / n) + 1e-12)
+
+
+def test_transition_selectivity_matches_selectivity_of_the_encoded_states(rng):
+    config, params = _small(rng, policy_input="state")
+    pos = np.array([[0, 0], [4, 7], [10, 10]])
+    nxt = cf.step_all_actions(pos)                                    # (3, 4, 2)
+    sel = cf.transition_selectivity(params, pos, nxt, "abs")
+    h = cf.encode(params, cf.render(pos))
+    for b in range(3):
+        for a in range(4):
+            h2 = cf.encode(params, cf.render(nxt[b, a][None]))[0]
+            assert np.allclose(sel[b, a], cf.selectivity(h[b], h2, variant="abs"))
+    # the sampled rewards are the diagonal: feature k scored on policy k's transition
+    acts = np.array([[0, 3], [1, 2], [2, 0]])
+    nxt_k = cf.step(np.broadcast_to(pos[:, None], (3, 2, 2)), acts)
+    r = cf.sampled_selectivity(params, pos, acts, nxt_k, config)
+    full = cf.transition_selectivity(params, pos, nxt_k, config.variant)
+    assert np.allclose(r, np.einsum("bkk->bk", full))
+
+
+def test_reinforce_baseline_starts_at_the_first_mean_and_then_decays(rng):
+    config, params = _small(rng, estimator="reinforce")
+    pos = cf.sample_positions(16, rng)
+    _, _, r1, b1 = cf.reinforce_gradient(params, pos, config, config.lam, rng)
+    assert np.allclose(b1, r1)
+    _, _, r2, b2 = cf.reinforce_gradient(params, pos, config, config.lam, rng, b1)
+    d = config.baseline_decay
+    assert np.allclose(b2, d * b1 + (1 - d) * r2)
+    value, g, J = cf.exact_gradient(params, pos, config, config.lam)
+    assert np.isclose(value, cf.objective(params, pos, config)) and J.shape == (2,)
+
+
 # -- training and measures ----------------------------------------------------------------
 
 
@@ -224,6 +272,33 @@ def test_alignment_of_hand_made_features(rng):
     ps = cf.policy_selectivity(params, "directed")
     # best action: right for f_0 = x, up for f_1 = -y; blocked in one column / row
     assert np.allclose(ps["best"], 110 / 121)
+
+
+def test_constant_feature_has_zero_correlation_and_the_walls_set_the_ceiling(rng):
+    config = cf.Config(n_features=2, hidden=(), decoder_hidden=(4,))
+    params = cf.init_params(config, rng)
+    params["f"][0]["W"][:, 1] = 0.0                                   # f_1 is constant
+    a = cf.alignment(params)
+    assert np.all(np.isfinite(a["corr"])) and np.all(a["corr"][1] == 0)
+    assert np.all(a["eta"][1] == 0)
+    # both policies prefer "right": blocked in the last column, 11 of 121 states
+    params["pi_heads"]["b"] = np.array([0, 0, 0, 1.0, 0, 0, 0, 1.0])
+    assert np.allclose(cf.selectivity_ceiling(params), 110 / 121)
+    params["pi_heads"]["b"] = np.array([0, 0, 0, 1.0, 1.0, 0, 0, 0])   # right, up
+    assert np.allclose(cf.selectivity_ceiling(params), 110 / 121)
+
+
+def test_summarise_and_gap():
+    recs = [{"align": a, "corr_x": a, "corr_y": a, "eta_x": a, "eta_y": a,
+             "selectivity_mean": 0.5, "selectivity_native": 0.4, "ceiling": np.array([1.0]),
+             "aligned": a >= 0.9, "recon": 1.0, "seconds": 2.0} for a in (0.95, 0.85, 0.91)]
+    s = cf.summarise(recs, prefix="x_")
+    assert s["x_align_mean"] == pytest.approx(0.9033333333)
+    assert s["x_seeds_aligned"] == 2 and s["x_n_seeds"] == 3
+    assert s["x_corr_x_median"] == pytest.approx(0.91)
+    g, se = cf.gap(recs, [dict(r, align=r["align"] - 0.1) for r in recs])
+    assert g == pytest.approx(0.1)
+    assert se == pytest.approx(np.sqrt(2 * np.var([0.95, 0.85, 0.91], ddof=1) / 3))
 
 
 def test_short_run_beats_the_plain_autoencoder():

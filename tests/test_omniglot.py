@@ -2,8 +2,10 @@ r"""Tests for the Omniglot loader: PNG decoding, resizing, finding and downloadi
 
 Tests marked by the ``real`` fixture read the official files from ``$OMNIGLOT_DIR`` or
 ``../shared/data/omniglot`` (relative to the repository) and skip, saying so, when neither
-exists. Everything else builds small synthetic zips and folders in ``tmp_path`` with the PNG
-encoder below, so it runs anywhere. No test touches the network: ``_open_url`` is replaced.
+exists. Everything else builds small synthetic zips and folders in ``tmp_path``, with PNGs
+written by Pillow, so it runs anywhere. No test touches the network: the pooch downloader
+``_downloader`` is replaced, and pooch's own hashing and temporary-file handling run as they do
+for a real download.
 """
 
 from __future__ import annotations
@@ -11,14 +13,13 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import struct
-import urllib.error
+import sys
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from reference.datasets import omniglot as og
 
@@ -38,74 +39,41 @@ needs_real = pytest.mark.skipif(
                          "../shared/data/omniglot (the official zips) to run this test")
 
 
+def _fake_downloader(payload: bytes | None = None, fail_after: int | None = None, calls=None):
+    """A pooch downloader ``(url, output_file, pooch)`` that writes ``payload`` (or fails)."""
+    def download(url, output_file, _pooch):
+        if calls is not None:
+            calls.append(url)
+        if payload is None:
+            raise ConnectionError("network disabled in tests")
+        with open(output_file, "wb") as out:
+            out.write(payload[:fail_after])
+            if fail_after is not None:
+                raise ConnectionResetError("connection dropped")
+    return lambda: download
+
+
 @pytest.fixture(autouse=True)
 def offline(monkeypatch, tmp_path):
     """No network, and an empty private user cache, for every test."""
-    def refuse(url):
-        raise urllib.error.URLError("network disabled in tests")
-
-    monkeypatch.setattr(og, "_open_url", refuse)
+    monkeypatch.setattr(og, "_downloader", _fake_downloader())
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.delenv("OMNIGLOT_DIR", raising=False)
 
 
-# ----------------------------------------------------------------------------------------------
-# A small PNG encoder, independent of the decoder under test
-# ----------------------------------------------------------------------------------------------
-
-def _chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
-def _pack_rows(samples: np.ndarray, depth: int) -> list[bytes]:
-    """Raw (unfiltered) bytes of each row of integer gray samples."""
-    rows = []
-    for row in samples:
-        if depth == 16:
-            rows.append(b"".join(struct.pack(">H", int(v)) for v in row))
-        elif depth == 8:
-            rows.append(bytes(int(v) for v in row))
-        else:
-            bits = "".join(format(int(v), f"0{depth}b") for v in row)
-            bits += "0" * (-len(bits) % 8)
-            rows.append(bytes(int(bits[i:i + 8], 2) for i in range(0, len(bits), 8)))
-    return rows
-
-
-def _paeth(a, b, c):
-    p = a + b - c
-    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-    return a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-
-
-def _filter_row(kind: int, row: bytes, prev: bytes, bpp: int) -> bytes:
-    """Apply PNG filter ``kind`` (the encoder side, written from the PNG specification)."""
-    out = bytearray()
-    for i, x in enumerate(row):
-        a = row[i - bpp] if i >= bpp else 0
-        b = prev[i]
-        c = prev[i - bpp] if i >= bpp else 0
-        pred = [0, a, b, (a + b) // 2, _paeth(a, b, c)][kind]
-        out.append((x - pred) % 256)
-    return bytes([kind]) + bytes(out)
-
-
-def encode_png(samples, depth: int = 8, filters=(0,), n_idat: int = 1) -> bytes:
-    """Grayscale PNG of integer ``samples`` (H, W); row y uses filter ``filters[y % len]``."""
+def encode_png(samples, depth: int = 8) -> bytes:
+    """Grayscale PNG of integer ``samples`` (H, W) at bit depth 1, 2, 4, 8 or 16, by Pillow."""
     samples = np.asarray(samples)
-    height, width = samples.shape
-    rows = _pack_rows(samples, depth)
-    bpp = max(1, depth // 8)
-    prev = bytes(len(rows[0]))
-    raw = b""
-    for y, row in enumerate(rows):
-        raw += _filter_row(filters[y % len(filters)], row, prev, bpp)
-        prev = row
-    data = zlib.compress(raw, 9)
-    cuts = np.linspace(0, len(data), n_idat + 1).astype(int)
-    idats = b"".join(_chunk(b"IDAT", data[cuts[i]:cuts[i + 1]]) for i in range(n_idat))
-    header = struct.pack(">IIBBBBB", width, height, depth, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + idats + _chunk(b"IEND", b"")
+    buf = io.BytesIO()
+    if depth in (2, 4):  # Pillow writes mode "L" at 2 or 4 bits from the top bits of each byte
+        image = Image.fromarray((samples * (255 // ((1 << depth) - 1))).astype(np.uint8))
+        image.save(buf, format="PNG", bits=depth)
+    else:
+        dtype = {1: bool, 8: np.uint8, 16: np.uint16}[depth]
+        Image.fromarray(samples.astype(dtype)).save(buf, format="PNG")
+    data = buf.getvalue()
+    assert data[24:26] == bytes([depth, 0])  # IHDR: this bit depth, colour type 0 (gray)
+    return data
 
 
 def _random_glyph(rng, size=16) -> np.ndarray:
@@ -170,48 +138,33 @@ def _write_dir(base: Path, files: dict[str, bytes]) -> Path:
 # ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("depth", [1, 2, 4, 8, 16])
-@pytest.mark.parametrize("kind", [0, 1, 2, 3, 4])
-def test_decode_png_every_filter_and_depth(rng, depth, kind):
+def test_decode_png_every_depth(rng, depth):
     samples = rng.integers(0, 1 << depth, size=(7, 13))
-    png = encode_png(samples, depth=depth, filters=(kind,))
+    png = encode_png(samples, depth=depth)
     decoded = og.decode_png(png)
     assert decoded.dtype == np.float64 and decoded.shape == (7, 13)
     np.testing.assert_array_equal(decoded, samples / ((1 << depth) - 1))
 
 
-def test_decode_png_mixed_filters_and_split_idat(rng):
-    samples = rng.integers(0, 256, size=(11, 9))
-    png = encode_png(samples, depth=8, filters=(4, 0, 3, 1, 2), n_idat=3)
-    np.testing.assert_array_equal(og.decode_png(png), samples / 255)
-
-
-def test_decode_png_agrees_with_pillow(rng):
-    pil = pytest.importorskip("PIL.Image", reason="Pillow not installed (optional cross-check)")
-    samples = rng.integers(0, 256, size=(20, 30)).astype(np.uint8)
-    samples[:, 10:] = np.cumsum(samples[:, 10:], axis=1)  # gradients make Pillow pick filters
-    buf = io.BytesIO()
-    pil.fromarray(samples, mode="L").save(buf, format="PNG")
-    np.testing.assert_array_equal(og.decode_png(buf.getvalue()), samples / 255)
-
-
 def test_decode_png_rejects_bad_files(rng):
     png = encode_png(rng.integers(0, 2, size=(5, 5)), depth=1)
-    with pytest.raises(ValueError, match="not a PNG"):
+    with pytest.raises(ValueError, match="not a readable PNG"):
         og.decode_png(b"GIF89a" + png[6:])
+    # Pillow needs neither IEND nor the IDAT CRC once the pixels are complete; a cut that loses
+    # pixel data, a flipped byte in the compressed data (zlib's checksum) or in a checked chunk
+    # (IHDR's CRC) are errors
+    full = encode_png(rng.integers(0, 2, size=(105, 105)), depth=1)
     with pytest.raises(ValueError, match="truncated"):
-        og.decode_png(png[:-15])
-    corrupt = bytearray(png)
-    corrupt[43] ^= 0xFF  # inside the data of the IDAT chunk (8 + 25 + 8 = 41 bytes precede it)
-    with pytest.raises(ValueError, match="CRC mismatch in chunk b'IDAT'"):
-        og.decode_png(bytes(corrupt))
-    rgb = (png[:8] + _chunk(b"IHDR", struct.pack(">IIBBBBB", 5, 5, 8, 2, 0, 0, 0))
-           + png[33:])
+        og.decode_png(full[: len(full) // 2])
+    for position in (20, len(full) // 2):
+        corrupt = bytearray(full)
+        corrupt[position] ^= 0xFF
+        with pytest.raises(ValueError, match="not a readable PNG"):
+            og.decode_png(bytes(corrupt))
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, size=(5, 5, 3)).astype(np.uint8)).save(buf, "PNG")
     with pytest.raises(ValueError, match="only grayscale"):
-        og.decode_png(rgb)
-    interlaced = (png[:8] + _chunk(b"IHDR", struct.pack(">IIBBBBB", 5, 5, 1, 0, 0, 0, 1))
-                  + png[33:])
-    with pytest.raises(ValueError, match="interlaced"):
-        og.decode_png(interlaced)
+        og.decode_png(buf.getvalue())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -234,6 +187,17 @@ def test_resize_area_fractional_overlap():
     # 3 -> 2: output cell 0 covers pixel 0 and half of pixel 1.
     x = np.array([[1.0, 0.0, 0.0]] * 3)
     np.testing.assert_allclose(og.resize_area(x, 2)[0], [2 / 3, 0.0], atol=1e-15)
+
+
+@pytest.mark.parametrize("n_in, n_out", [(12, 4), (105, 35), (105, 21)])
+def test_resize_area_matches_pillow_box_at_integer_factors(rng, n_in, n_out):
+    # Pillow's BOX filter counts each input pixel in full or not at all, by where its centre
+    # falls, which is the area average only when n_in / n_out is an integer; 105 -> 28 is
+    # not, so the loader keeps its own weights. Pillow works in float32 here.
+    x = rng.random((n_in, n_in)).astype(np.float32)
+    box = Image.fromarray(x, mode="F").resize((n_out, n_out), Image.Resampling.BOX)
+    np.testing.assert_allclose(og.resize_area(x.astype(np.float64), n_out),
+                               np.asarray(box, dtype=np.float64), rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("size", [0, -3, 2.5, True, "28"])
@@ -359,26 +323,15 @@ def test_search_order_root_env_cache(rng, tmp_path, monkeypatch):
         og.locate("images_background_small3")
 
 
-class _FakeResponse(io.BytesIO):
-    def __init__(self, data, fail_after=None):
-        super().__init__(data)
-        self.fail_after = fail_after
-
-    def read(self, n=-1):
-        if self.fail_after is not None and self.tell() >= self.fail_after:
-            raise ConnectionResetError("connection dropped")
-        return super().read(min(n, 1000) if n > 0 else n)
-
-
 def test_download_checksum_mismatch_leaves_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(og, "_open_url", lambda url: _FakeResponse(b"not the real zip" * 100))
-    with pytest.raises(ValueError, match=r"SHA-256.*discarded"):
+    monkeypatch.setattr(og, "_downloader", _fake_downloader(b"not the real zip" * 100))
+    with pytest.raises(ValueError, match=r"SHA-256.*discarded.*OMNIGLOT_DIR"):
         og.load_lake_runs(root=tmp_path / "dl")
     assert list((tmp_path / "dl").iterdir()) == []
 
 
 def test_interrupted_download_leaves_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(og, "_open_url", lambda url: _FakeResponse(b"x" * 5000, fail_after=2000))
+    monkeypatch.setattr(og, "_downloader", _fake_downloader(b"x" * 5000, fail_after=2000))
     with pytest.raises(FileNotFoundError, match="connection dropped"):
         og.load_lake_runs(root=tmp_path / "dl")
     assert list((tmp_path / "dl").iterdir()) == []
@@ -390,12 +343,7 @@ def test_verified_download_is_used_and_kept(rng, tmp_path, monkeypatch):
     monkeypatch.setitem(og.OFFICIAL_FILES, "all_runs.zip",
                         (url, len(payload), hashlib.sha256(payload).hexdigest()))
     calls = []
-
-    def fake_open(requested):
-        calls.append(requested)
-        return _FakeResponse(payload)
-
-    monkeypatch.setattr(og, "_open_url", fake_open)
+    monkeypatch.setattr(og, "_downloader", _fake_downloader(payload, calls=calls))
     runs = og.load_lake_runs(size=6)  # nothing anywhere: downloads into the user cache
     assert calls == [url]
     assert (og.cache_dir() / "all_runs.zip").read_bytes() == payload
@@ -403,6 +351,11 @@ def test_verified_download_is_used_and_kept(rng, tmp_path, monkeypatch):
     assert len(runs) == 20 and runs[0]["train"].shape == (20, 6, 6)
     og.load_lake_runs(size=6)  # the second call finds the cached file
     assert calls == [url]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG_CACHE_HOME is the Linux cache folder")
+def test_cache_dir_follows_xdg_cache_home(tmp_path):
+    assert og.cache_dir() == tmp_path / "xdg-cache" / "paper-reference-2016" / "omniglot"
 
 
 def test_official_urls_and_digests_are_well_formed():

@@ -10,7 +10,7 @@ $y$ position.
 We train two setups of `reference.controllable_features` on the same seed, each for the full
 3000 updates:
 
-- **default**: the module's defaults, which depart from the paper in two ways: each policy is
+- **default**: the package's defaults, which depart from the paper in two ways: each policy is
   one learned distribution over the four moves, the same in every state, and the gradient of
   the expected selectivity is the exact sum over the four actions;
 - **paper**: Algorithm 1 as written: policies $\pi_k(a \mid s)$ that see the state, one
@@ -24,14 +24,15 @@ each, and the docs page quotes that run.
 # %%
 # Train
 # -----
-# `run_seed` (from the reproduce entry, shared with the other examples) trains one model from
-# `np.random.default_rng(seed)` and measures it on all 121 agent positions.
+# `run_seed` (from the package's experiments, shared with the other examples and the reproduce
+# command) trains one model from `np.random.default_rng(seed)` and measures it on all 121
+# agent positions.
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from reference import controllable_features as cf
-from reference.reproduce.controllable_features import ARMS, run_seed
+from reference.controllable_features import ARMS, run_seed
 
 runs = {name: run_seed(0, **ARMS[name]) for name in ["default", "paper"]}
 for name, r in runs.items():

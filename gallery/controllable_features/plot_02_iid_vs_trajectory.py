@@ -14,7 +14,7 @@ update (`StateSampler` in `reference.controllable_features`):
 - **replay**: the same walk fills a buffer of its last states, and each batch is drawn
   uniformly from the buffer.
 
-All three arms use the module's default setup otherwise (state-independent policies, the exact
+All three arms use the package's default setup otherwise (state-independent policies, the exact
 sum over actions, $\lambda = 100$). This page runs two seeds per arm with half the updates of
 the default setup to stay near a minute, so its features are less aligned than after the full
 3000 updates; the reproduce entry (`python -m reference.reproduce controllable_features`) runs
@@ -24,13 +24,14 @@ five seeds of the full setup, and the docs page quotes it.
 # %%
 # Run the three arms
 # ------------------
-# `run_arm` and `summarise` come from the reproduce entry, so this page and the results table
-# run the same code. Alignment is the mean of the best absolute correlations with $x$ and $y$.
+# `run_arm` and `summarise` come from the package's experiments, which the reproduce command
+# also runs, so this page and the results table run the same code. Alignment is the mean of
+# the best absolute correlations with $x$ and $y$.
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from reference.reproduce.controllable_features import GALLERY_STEPS, gap, run_arm, summarise
+from reference.controllable_features import GALLERY_STEPS, gap, run_arm, summarise
 
 seeds = [0, 1]
 arms = {name: run_arm(name, seeds, GALLERY_STEPS) for name in ["default", "trajectory", "replay"]}

@@ -12,7 +12,7 @@ does not explore on its grid world:
 - the form of the objective: the absolute-value selectivity of the paper's Eq. (1), the
   directed form (default), and the log of selectivity inside the objective.
 
-Each setting changes one knob of the module's default setup and is trained on one seed with
+Each setting changes one knob of the package's default setup and is trained on one seed with
 half the default number of updates, to keep the page near a minute: read it as "which
 settings learn fast", not as a final verdict.
 `python -m reference.reproduce controllable_features` runs three seeds of the full setup for
@@ -22,13 +22,13 @@ each setting (and also the $\log(1 + \cdot)$ and "positive" forms); the docs pag
 # %%
 # Run the grid of settings
 # ------------------------
-# Each arm is a set of overrides of `Config` (see `ARMS` in the reproduce entry).
+# Each arm is a set of overrides of `Config` (see `ARMS` in the package's experiments).
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from reference import controllable_features as cf
-from reference.reproduce.controllable_features import GALLERY_STEPS, run_arm
+from reference.controllable_features import GALLERY_STEPS, run_arm
 
 groups = {
     "λ": ["lam_low", "default", "lam_high"],

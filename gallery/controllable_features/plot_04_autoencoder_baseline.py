@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from reference import controllable_features as cf
-from reference.reproduce.controllable_features import gap, run_arm, summarise
+from reference.controllable_features import gap, run_arm, summarise
 
 seeds = [0, 1]
 arms = {"selectivity (λ > 0)": run_arm("default", seeds),

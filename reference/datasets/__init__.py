@@ -1,1 +1,1 @@
-"""Data sets: Omniglot and Lake et al.'s one-shot runs (:mod:`reference.datasets.omniglot`)."""
+"""Data sets: Omniglot and Lake et al.'s one-shot runs (`reference.datasets.omniglot`)."""

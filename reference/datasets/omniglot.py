@@ -22,18 +22,18 @@ Where the files are found, in this order:
 1. the ``root`` argument: a folder holding the zips or their unpacked folders, or one zip file;
    when it is given nothing else is searched (a download, if allowed, goes into it);
 2. the folder named by the environment variable ``OMNIGLOT_DIR``;
-3. the user cache, ``$XDG_CACHE_HOME/paper-reference/omniglot`` (default
-   ``~/.cache/paper-reference/omniglot``);
-4. a download of the official file into the user cache, checked against its SHA-256 and written
-   atomically (a temporary file in the same folder, renamed only once the digest matches).
+3. the user cache, `cache_dir` (on Linux ``$XDG_CACHE_HOME/paper-reference-2016/omniglot``,
+   by default ``~/.cache/paper-reference-2016/omniglot``);
+4. a download of the official file into the user cache by
+   [pooch](https://www.fatiando.org/pooch/), checked against its SHA-256: pooch writes to a
+   temporary file in the same folder and moves it into place only once the digest matches.
 
 A folder may hold the zip (``images_background.zip``) or the unpacked folder
 (``images_background/<Alphabet>/...``; for the runs ``all_runs/run01/...`` or ``run01/...``).
 
 Images come back as float64 arrays with **ink = 1** and background = 0 (the PNGs are black
 strokes on white, so they are inverted), shrunk from 105x105 by area averaging
-(`resize_area`). PNGs are decoded by the small zlib-based `decode_png`, so no imaging
-library is needed.
+(`resize_area`). PNGs are decoded by Pillow (`decode_png`).
 
 Examples
 --------
@@ -49,18 +49,16 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
+import io
 import os
 import re
-import struct
-import sys
-import tempfile
-import urllib.request
 import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+import pooch
+from PIL import Image
 
 __all__ = [
     "SUBSETS", "OFFICIAL_FILES", "cache_dir", "locate", "decode_png", "resize_area",
@@ -118,16 +116,17 @@ def cache_dir() -> Path:
     Returns
     -------
     pathlib.Path
-        ``$XDG_CACHE_HOME/paper-reference/omniglot`` when ``XDG_CACHE_HOME`` is set, else
-        ``~/.cache/paper-reference/omniglot``. It is not created here; a download creates it.
+        ``pooch.os_cache("paper-reference-2016") / "omniglot"``: the platform's user cache
+        folder, on Linux ``$XDG_CACHE_HOME/paper-reference-2016/omniglot`` when
+        ``XDG_CACHE_HOME`` is set, else ``~/.cache/paper-reference-2016/omniglot``. It is not
+        created here; a download creates it.
 
     Examples
     --------
-    >>> cache_dir().parts[-2:]
-    ('paper-reference', 'omniglot')
+    >>> cache_dir().parts[-2:]                               # doctest: +SKIP
+    ('paper-reference-2016', 'omniglot')
     """
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "paper-reference" / "omniglot"
+    return Path(pooch.os_cache("paper-reference-2016")) / "omniglot"
 
 
 def _places(root) -> list[tuple[Path, str]]:
@@ -158,42 +157,24 @@ def _find_in(place: Path, stem: str) -> Path | None:
     return None
 
 
-def _open_url(url: str):
-    """Open ``url`` for reading (the one network call; tests replace it)."""
-    return urllib.request.urlopen(url, timeout=60)
+def _downloader():
+    """The pooch downloader of the official files: the one network access (tests replace it)."""
+    return pooch.HTTPDownloader(progressbar=False, timeout=60)
 
 
 def _download(name: str, target_dir: Path) -> Path:
-    """Download official file ``name`` into ``target_dir``, verified, atomically."""
+    """Download official file ``name`` into ``target_dir`` with pooch, SHA-256 checked."""
     url, size, sha256 = OFFICIAL_FILES[name]
-    target_dir.mkdir(parents=True, exist_ok=True)
-    dest = target_dir / name
-    print(f"Downloading {url} -> {dest}", file=sys.stderr)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=target_dir)
     try:
-        digest = hashlib.sha256()
-        n_bytes = 0
-        with os.fdopen(fd, "wb") as out, _open_url(url) as response:
-            while True:
-                block = response.read(1 << 20)
-                if not block:
-                    break
-                digest.update(block)
-                out.write(block)
-                n_bytes += len(block)
-        if digest.hexdigest() != sha256:
-            raise ValueError(
-                f"Downloaded {url} ({n_bytes} bytes) but its SHA-256 is {digest.hexdigest()}, not "
-                f"the expected {sha256} ({size} bytes); the file was discarded, nothing was "
-                f"written to {dest}. The download was incomplete or the file changed upstream: "
-                f"retry, or fetch the file yourself and pass root=<its folder> or set "
-                f"OMNIGLOT_DIR.")
-        os.replace(tmp, dest)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return dest
+        return Path(pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=name,
+                                   path=target_dir, downloader=_downloader()))
+    except ValueError as err:  # pooch's digest mismatch; it has deleted the temporary file
+        raise ValueError(
+            f"Downloaded {url} but its SHA-256 is not the expected {sha256} (the official file "
+            f"is {size} bytes); the file was discarded, nothing was written to "
+            f"{target_dir / name}. The download was incomplete or the file changed upstream: "
+            f"retry, or fetch the file yourself and pass root=<its folder> or set "
+            f"OMNIGLOT_DIR. (pooch: {err})") from err
 
 
 def locate(stem: str, root=None, download: bool = True) -> Path:
@@ -208,7 +189,8 @@ def locate(stem: str, root=None, download: bool = True) -> Path:
         A folder holding ``<stem>.zip`` or the unpacked folder ``<stem>/``, or a zip file. When
         given, only this place is searched and a download goes into it.
     download : bool
-        Download the official file when it is found nowhere.
+        Download the official file when it is found nowhere, with ``pooch.retrieve`` and its
+        known SHA-256 (`OFFICIAL_FILES`), into ``root`` when given, else into `cache_dir`.
 
     Returns
     -------
@@ -311,114 +293,34 @@ class _Archive:
 # PNG decoding
 # ----------------------------------------------------------------------------------------------
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: Pillow mode of a grayscale PNG -> its largest sample value. Pillow opens 1-bit PNGs as "1"
+#: (bool), 2-, 4- and 8-bit ones as "L" (2- and 4-bit samples scaled to 0-255, so s / 255 is
+#: the sample's fraction of its own maximum), 16-bit ones as "I;16" ("I" in older versions).
+_GRAY_TOP = {"1": 1, "L": 255, "I;16": 65535, "I;16B": 65535, "I": 65535}
 
 
-def _paeth(a: int, b: int, c: int) -> int:
-    p = a + b - c
-    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-    if pa <= pb and pa <= pc:
-        return a
-    return b if pb <= pc else c
-
-
-def _unfilter(raw: bytes, height: int, stride: int, bpp: int) -> np.ndarray:
-    """Undo the per-row PNG filters (types 0-4) of non-interlaced image data.
-
-    ``raw`` holds ``height`` rows of one filter-type byte and ``stride`` data bytes; ``bpp`` is
-    the number of bytes per complete pixel, at least 1. Returns ``(height, stride)`` uint8.
-    """
-    if len(raw) != height * (stride + 1):
-        raise ValueError(f"PNG image data has {len(raw)} bytes, expected "
-                         f"{height * (stride + 1)} for {height} rows of {stride} bytes")
-    rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, stride + 1)
-    types = rows[:, 0]
-    data = rows[:, 1:]
-    if not types.any():
-        return data  # every row unfiltered: the common case, and all of Omniglot
-    if types.max() > 4:
-        raise ValueError(f"PNG row filter type {int(types.max())} is not one of 0-4")
-    out = np.empty((height, stride), dtype=np.uint8)
-    prev = np.zeros(stride, dtype=np.uint8)
-    for y in range(height):
-        kind, line = types[y], data[y]
-        if kind == 0:
-            cur = line
-        elif kind == 1:  # Sub: add the byte one pixel to the left, a running sum per channel
-            # (grayscale rows hold whole pixels: stride is a multiple of bpp)
-            cur = np.cumsum(line.reshape(-1, bpp), axis=0, dtype=np.uint8).reshape(-1)
-        elif kind == 2:  # Up: add the byte above
-            cur = line + prev
-        else:  # Average (3) and Paeth (4) depend on the left neighbour: one byte at a time
-            cur_l, up = line.tolist(), prev.tolist()
-            for i in range(stride):
-                left = cur_l[i - bpp] if i >= bpp else 0
-                if kind == 3:
-                    pred = (left + up[i]) >> 1
-                else:
-                    pred = _paeth(left, up[i], up[i - bpp] if i >= bpp else 0)
-                cur_l[i] = (cur_l[i] + pred) & 0xFF
-            cur = np.array(cur_l, dtype=np.uint8)
-        out[y] = cur
-        prev = out[y]
-    return out
-
-
-def _png_samples(data: bytes, what: str = "PNG") -> tuple[np.ndarray, int]:
-    """Integer gray samples ``(H, W)`` and the bit depth of a grayscale PNG."""
-    if data[:8] != _PNG_SIGNATURE:
-        raise ValueError(f"{what} is not a PNG file (bad signature {data[:8]!r})")
-    pos, header, idat, ended = 8, None, [], False
-    while pos + 12 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        crc_bytes = data[pos + 8 + length:pos + 12 + length]
-        if len(body) != length or len(crc_bytes) != 4:
-            break
-        if zlib.crc32(kind + body) != struct.unpack(">I", crc_bytes)[0]:
-            raise ValueError(f"{what}: CRC mismatch in chunk {kind!r}; the file is corrupt")
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat.append(body)
-        elif kind == b"IEND":
-            ended = True
-            break
-        pos += 12 + length
-    if header is None or not idat or not ended:
-        raise ValueError(f"{what} is truncated or corrupt (IHDR, IDAT and IEND chunks required)")
-    width, height, depth, color, compression, filtering, interlace = header
-    if color != 0 or depth not in (1, 2, 4, 8, 16):
-        raise ValueError(f"{what}: only grayscale PNGs (colour type 0, bit depth 1, 2, 4, 8 or "
-                         f"16) are supported, got colour type {color}, bit depth {depth}")
-    if compression != 0 or filtering != 0 or interlace != 0:
-        raise ValueError(f"{what}: interlaced or non-standard PNGs are not supported "
-                         f"(compression {compression}, filter method {filtering}, "
-                         f"interlace {interlace})")
+def _png_samples(data: bytes, what: str = "the data") -> tuple[np.ndarray, int]:
+    """Integer gray samples ``(H, W)`` of a grayscale PNG, and their largest possible value."""
     try:
-        raw = zlib.decompress(b"".join(idat))
-    except zlib.error as err:
-        raise ValueError(f"{what}: corrupt compressed image data ({err})") from err
-    stride = (width * depth + 7) // 8
-    rows = _unfilter(raw, height, stride, max(1, depth // 8))
-    if depth == 16:
-        return rows.view(">u2").astype(np.uint16), depth
-    if depth == 8:
-        return rows, depth
-    if depth == 1:
-        return np.unpackbits(rows, axis=1)[:, :width], depth
-    per_byte = 8 // depth
-    shifts = np.arange(8 - depth, -1, -depth, dtype=np.uint8)
-    samples = (rows[:, :, None] >> shifts) & ((1 << depth) - 1)
-    return samples.reshape(height, stride * per_byte)[:, :width], depth
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as img:
+            img.load()
+            mode, samples = img.mode, np.asarray(img)
+    except (OSError, SyntaxError, ValueError, EOFError, zlib.error) as err:
+        # Pillow: UnidentifiedImageError (an OSError) for a non-PNG, OSError for truncated
+        # data, SyntaxError for a broken chunk or CRC
+        raise ValueError(f"{what} is not a readable PNG file ({type(err).__name__}: {err}); it "
+                         f"is not a PNG, or truncated or corrupt") from err
+    if mode not in _GRAY_TOP:
+        raise ValueError(f"{what}: only grayscale PNGs (bit depth 1, 2, 4, 8 or 16) are "
+                         f"supported, got Pillow mode {mode!r}")
+    return samples, _GRAY_TOP[mode]
 
 
 def decode_png(data: bytes) -> np.ndarray:
-    r"""Decode a grayscale PNG to intensities in $[0, 1]$ (0 = black, 1 = white).
+    r"""Decode a grayscale PNG to intensities in $[0, 1]$ (0 = black, 1 = white), with Pillow.
 
-    A deliberately small decoder: non-interlaced grayscale PNGs (colour type 0) of bit depth
-    1, 2, 4, 8 or 16, any of the five row filters (None, Sub, Up, Average, Paeth), any number of
-    ``IDAT`` chunks, chunk CRCs checked. A sample $s$ at bit depth $b$ maps to
+    Any grayscale PNG Pillow reads (bit depth 1, 2, 4, 8 or 16, interlaced or not). A sample
+    $s$ at bit depth $b$ maps to
 
     $$ v = \frac{s}{2^b - 1}. $$
 
@@ -435,27 +337,19 @@ def decode_png(data: bytes) -> np.ndarray:
     Raises
     ------
     ValueError
-        Not a PNG, a truncated or corrupt file, or a colour/interlaced PNG.
-
-    Notes
-    -----
-    Rows that all use filter type 0 (every Omniglot image) are unpacked in one vectorised step;
-    Sub and Up rows are vectorised per row; Average and Paeth rows run a byte loop.
+        Not a PNG, a truncated or corrupt file, or a colour PNG.
 
     Examples
     --------
-    >>> import zlib, struct
-    >>> def chunk(kind, body):
-    ...     return (struct.pack(">I", len(body)) + kind + body
-    ...             + struct.pack(">I", zlib.crc32(kind + body)))
-    >>> png = (b"\x89PNG\r\n\x1a\n"
-    ...        + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 1, 8, 0, 0, 0, 0))
-    ...        + chunk(b"IDAT", zlib.compress(bytes([0, 0, 255]))) + chunk(b"IEND", b""))
-    >>> decode_png(png)
+    >>> import io
+    >>> from PIL import Image
+    >>> buf = io.BytesIO()
+    >>> Image.fromarray(np.array([[0, 255]], dtype=np.uint8)).save(buf, format="PNG")
+    >>> decode_png(buf.getvalue())
     array([[0., 1.]])
     """
-    samples, depth = _png_samples(data)
-    return samples.astype(np.float64) / ((1 << depth) - 1)
+    samples, top = _png_samples(data)
+    return samples.astype(np.float64) / top
 
 
 # ----------------------------------------------------------------------------------------------
@@ -495,6 +389,13 @@ def resize_area(images: np.ndarray, size: int) -> np.ndarray:
     -------
     numpy.ndarray of float64, shape (..., size, size)
 
+    Notes
+    -----
+    Pillow's ``BOX`` resampling is this average only when ``H / size`` is an integer: it counts
+    each input pixel in full or not at all, by where the pixel's centre falls, and works in
+    float32. At 105 -> 28 (a factor of 3.75) the partly covered pixels matter, so the weights
+    $A$ are built here.
+
     Examples
     --------
     >>> x = np.zeros((4, 4)); x[:2, :2] = 1.0
@@ -527,26 +428,27 @@ def _decode_to_ink(archive: _Archive, names: list[str], size: int,
     out = np.empty((len(names), size, size), dtype=np.float64)
     matrices = {}
     for start in range(0, len(names), chunk):
-        batch = []
+        batch, tops = [], []
         for name in names[start:start + chunk]:
-            samples, depth = _png_samples(archive.read(name), what=f"{archive.path}: {name}")
-            if batch and samples.shape != batch[0][0].shape:
+            samples, top = _png_samples(archive.read(name), what=f"{archive.path}: {name}")
+            if batch and samples.shape != batch[0].shape:
                 raise ValueError(f"{archive.path}: {name} is {samples.shape[1]}x"
                                  f"{samples.shape[0]}, unlike the other images "
-                                 f"({batch[0][0].shape[1]}x{batch[0][0].shape[0]})")
-            batch.append((samples, depth))
-        depth = batch[0][1]
-        samples = np.stack([s for s, _ in batch]).astype(np.float64)
+                                 f"({batch[0].shape[1]}x{batch[0].shape[0]})")
+            batch.append(samples)
+            tops.append(top)
+        samples = np.stack(batch).astype(np.float64)  # (n, h, w) integer samples
+        top = np.array(tops, dtype=np.float64)[:, None, None]  # (n, 1, 1): 1 for 1-bit PNGs
         n, h, w = samples.shape
         if (h, w) not in matrices:
             matrices[h, w] = (_area_matrix(h, size), _area_matrix(w, size).T)
         a_h, a_wt = matrices[h, w]
         if h == w == size:  # original resolution: the area weights are the identity
-            white = samples / ((1 << depth) - 1)
+            white = samples / top
         else:  # two plain matrix products (much faster than a batched one): columns, then rows
             cols = (samples.reshape(n * h, w) @ a_wt).reshape(n, h, size)
             rows = a_h @ cols.transpose(1, 0, 2).reshape(h, n * size)
-            white = rows.reshape(size, n, size).transpose(1, 0, 2) / ((1 << depth) - 1)
+            white = rows.reshape(size, n, size).transpose(1, 0, 2) / top
         # Resizing keeps constants (rows of A sum to 1), so inverting after it is exact.
         out[start:start + n] = 1.0 - white
     return out
