@@ -8,9 +8,9 @@ Training-loop convention (used by every paper module):
 
 - the caller builds a function ``loss_grad(params, i) -> gradient`` (same structure as
   ``params``) that draws its own mini-batch from an explicit ``np.random.Generator``;
-- :func:`train` runs ``autograd.misc.optimizers.adam`` on it, shows a tqdm progress bar that
-  can be switched off, and calls ``callback(params, i, grad)`` each step so the caller can keep a
-  history (loss values, measures) in a list or dict it owns.
+- [`train`][reference.nn.dense.train] runs ``autograd.misc.optimizers.adam`` on it, shows a
+  tqdm progress bar that can be switched off, and calls ``callback(params, i, grad)`` each
+  step so the caller can keep a history (loss values, measures) in a list or dict it owns.
 
 Examples
 --------
@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 
 import autograd.numpy as anp
 import numpy as np
+from autograd.extend import defvjp, primitive
 from autograd.misc.optimizers import adam
 from autograd.scipy.special import logsumexp
 from tqdm.auto import tqdm
@@ -115,7 +116,7 @@ def dense_apply(layer: dict, x):
     Parameters
     ----------
     layer : dict
-        From :func:`dense_init`.
+        From [`dense_init`][reference.nn.dense.dense_init].
     x : array, shape (..., n_in)
 
     Returns
@@ -128,9 +129,23 @@ def dense_apply(layer: dict, x):
     return anp.dot(x, layer["W"]) + layer["b"]
 
 
+@primitive
 def relu(x):
-    r"""Rectified linear unit $\max(x, 0)$ (differentiable with autograd)."""
-    return anp.maximum(x, 0.0)
+    r"""Rectified linear unit $\max(x, 0)$, keeping the dtype of ``x``.
+
+    A primitive whose VJP is $g\,[x > 0]$ (zero at $x = 0$), in the dtype of ``g``: autograd's
+    own ``maximum`` VJP would turn float32 gradients into float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> relu(np.array([-1.0, 2.0])).tolist()
+    [0.0, 2.0]
+    """
+    return np.maximum(x, 0)
+
+
+defvjp(relu, lambda ans, x: lambda g: g * (ans > 0))
 
 
 def mlp_init(sizes: Sequence[int], rng: np.random.Generator, init: str = "he") -> list:
@@ -147,7 +162,7 @@ def mlp_init(sizes: Sequence[int], rng: np.random.Generator, init: str = "he") -
     Returns
     -------
     list of dict
-        One :func:`dense_init` dict per layer.
+        One [`dense_init`][reference.nn.dense.dense_init] dict per layer.
     """
     sizes = list(sizes)
     if len(sizes) < 2:
@@ -165,10 +180,10 @@ def mlp_apply(params: list, x, activation: Callable = relu, output_activation=No
     Parameters
     ----------
     params : list of dict
-        From :func:`mlp_init`.
+        From [`mlp_init`][reference.nn.dense.mlp_init].
     x : array, shape (..., n_in)
     activation : callable
-        Hidden nonlinearity (default :func:`relu`).
+        Hidden nonlinearity (default [`relu`][reference.nn.dense.relu]).
     output_activation : callable or None
         Applied to the output layer when given.
 
