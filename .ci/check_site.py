@@ -11,6 +11,10 @@ Usage: ``python .ci/check_site.py site [--chromium PATH] [--screenshot-dir DIR]`
    scripts ran: each math element must hold rendered KaTeX (``.katex``), there must be no
    ``.katex-error``, and no raw ``\(`` or ``\[`` delimiter may be left in the text.
 4. Any request the browser made that the server answered with 404 fails as well.
+5. The text of every built page (not its URLs or attributes) must hold no internal notes and no
+   unrendered markup (see ``text_problems``): no raw Sphinx role (``:func:``, ``:class:``,
+   ``:meth:``, ``:data:``, ``:mod:``, ``:attr:``, ``:exc:``, ``:obj:``, ``:ref:``) outside code,
+   and nowhere the word "issue" followed by a number ("issue 4", "Issue #12") or "PAPERS.md".
 
 Only the standard library is used. Exits non-zero on any failure, after printing all of them.
 """
@@ -38,6 +42,15 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
         "source", "track", "wbr"}
 SKIP_TEXT = {"script", "style", "pre", "code", "textarea", "noscript"}
 CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
+# Text rules: (pattern, also inside <code>/<pre>?, what the failure says).
+TEXT_RULES = (
+    (re.compile(r"(?<![\w:]):(?:py:)?(?:func|class|meth|data|mod|attr|exc|obj|ref):"), False,
+     "raw Sphinx role (use mkdocstrings cross-references: [name][reference.module.name])"),
+    (re.compile(r"\bissues?\s*#?\s*\d+", re.IGNORECASE), True,
+     "internal issue number (say what was measured and where its command is)"),
+    (re.compile(r"PAPERS\.md", re.IGNORECASE), True,
+     "internal file PAPERS.md (not part of the published project)"),
+)
 
 
 class RecordingHandler(http.server.SimpleHTTPRequestHandler):
@@ -160,6 +173,49 @@ class DomParser(HTMLParser):
                 self.raw.append(data[max(0, i - 30):i + 50].strip())
 
 
+class TextParser(HTMLParser):
+    """Collects a page's text nodes, each marked as inside code (``<code>``/``<pre>``) or not.
+
+    Script and style contents are not text; attribute values (URLs, titles) are not visited.
+    """
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.texts: list[tuple[str, bool]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.stack:
+            while self.stack and self.stack.pop() != tag:
+                pass
+
+    def handle_data(self, data):
+        if any(t in {"script", "style", "template"} for t in self.stack):
+            return
+        if data.strip():
+            self.texts.append((data, any(t in {"code", "pre"} for t in self.stack)))
+
+
+def text_problems(html: str) -> list[str]:
+    """The text rules of step 5 applied to one page's HTML: one message per problem."""
+    parser = TextParser()
+    parser.feed(html)
+    parser.close()
+    problems = []
+    for text, in_code in parser.texts:
+        for pattern, check_code, what in TEXT_RULES:
+            if in_code and not check_code:
+                continue
+            for m in pattern.finditer(text):
+                snippet = " ".join(text[max(0, m.start() - 40):m.end() + 40].split())
+                problems.append(f"{what}: {m.group(0)!r} in {snippet!r}")
+    return problems
+
+
 def check_structure(site: Path, repo: Path) -> tuple[list[str], list[str]]:
     """The pages the site must have, and the executed gallery examples with their downloads.
 
@@ -267,6 +323,7 @@ def main(argv=None) -> int:
             math_pages.append(rel)
         elif "<pre" in html:
             code_pages.append(rel)
+        failures += [f"{rel}: {problem}" for problem in text_problems(html)]
         parser = LinkParser()
         parser.feed(html)
         for kind, ref in parser.refs:

@@ -12,17 +12,31 @@ Markdown this hook replaces
 ``<!-- result: <paper>.<key> -->`` or ``<!-- result: <paper>.<key> :.3g -->``
     with one metric, formatted with the optional Python format spec.
 
-A paper with no JSON yet gets a note saying which command to run (the build goes on). A key that
-is not in an existing JSON, or a JSON without the expected fields, fails the build with a message
-naming the page, the file and the key. Markers inside code (fenced blocks or backticks) are left
-alone, so they can be documented.
+A table row's description may hold ``{placeholders}`` (``{n_mixtures}``, ``{steps:,}``): they are
+filled from the run's own metrics (and its ``seed``), so the text always describes the settings
+the run used. A row whose value is missing (``None``) shows "—", followed by the row's
+``missing`` reason when the reproduce module gave one; a present value never shows a reason.
+
+The footer flags a results file that is older than the code it describes: recorded at a commit
+that does not contain the last commit touching ``reference/<paper>/`` (or ``reference/<paper>.py``)
+or ``reference/reproduce/<paper>.py`` (``git merge-base --is-ancestor``), or recorded from a
+working tree with uncommitted changes (a commit ending in ``-dirty``). Without git, no flag.
+
+A paper with no JSON yet gets a note saying which command to run, or, when the paper has no
+reproduce entry yet, that it is in progress (the build goes on). A key that is not in an existing
+JSON, a placeholder naming no metric, or a JSON without the expected fields, fails the build with
+a message naming the page, the file and the key. Markers inside code (fenced blocks or backticks)
+are left alone, so they can be documented.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
+import string
+import subprocess
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -112,24 +126,106 @@ def _machine(m: dict) -> str:
     return ", ".join(parts) or "unknown"
 
 
-def _missing_note(paper: str) -> str:
+def _missing_note(paper: str, root: Path) -> str:
+    if not (root / "reference" / "reproduce" / f"{paper}.py").is_file():
+        return ('!!! note "In progress"\n'
+                "    This paper is in progress: it has no reproduce entry yet, so there are no "
+                "results to show.\n")
     return (f'!!! note "No results yet"\n'
             f"    No results yet: run `python -m reference.reproduce {paper}`.\n")
 
 
-def _table(record: dict) -> str:
+def describe(template: str, record: dict, where: str = "") -> str:
+    """Fill a description's ``{key}`` / ``{key:spec}`` placeholders from the run's metrics."""
+    if "{" not in template:
+        return template
+    values = {"seed": record.get("seed"), **record.get("metrics", {})}
+    out = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as err:
+        raise PluginError(f"results_table: {where}: bad placeholder in {template!r}: {err}")
+    for literal, field, spec, conversion in parsed:
+        out.append(literal)
+        if field is None:
+            continue
+        if field not in values:
+            raise PluginError(
+                f"results_table: {where}: the description {template!r} names {{{field}}}, "
+                f"which is not a metric of the run (it has: {', '.join(sorted(values))}).")
+        out.append(_fmt(values[field], spec or None))
+    return "".join(out)
+
+
+def _ours(row: dict) -> str:
+    value = row.get("ours")
+    if value is None and row.get("missing"):
+        return f"— ({row['missing']})"
+    return _fmt(value)
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess | None:
+    try:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                              timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def last_code_change(root: Path, paper: str) -> tuple[str, str] | None:
+    """``(sha, date)`` of the last commit touching the paper's code or reproduce entry."""
+    paths = [f"reference/{paper}", f"reference/{paper}.py", f"reference/reproduce/{paper}.py"]
+    proc = _git(root, "log", "-1", "--format=%H %cs", "--", *paths)
+    if proc is None or proc.returncode != 0 or not proc.stdout.strip():
+        return None
+    sha, _, date = proc.stdout.strip().partition(" ")
+    return sha, date
+
+
+@functools.lru_cache(maxsize=None)
+def _is_ancestor(root: Path, older: str, newer: str) -> bool | None:
+    proc = _git(root, "merge-base", "--is-ancestor", older, newer)
+    if proc is None or proc.returncode not in (0, 1):
+        return None  # no git, or a commit this clone does not have
+    return proc.returncode == 0
+
+
+def staleness_note(record: dict, root: Path | None) -> str:
+    """A warning when the results were recorded before the last change to their code."""
+    commit = record.get("commit") or ""
+    paper = record["paper"]
+    command = f"`python -m reference.reproduce {paper}`"
+    notes = []
+    if commit.endswith("-dirty"):
+        notes.append(f"they were recorded from a working tree with uncommitted changes to the "
+                     f"code, so commit `{commit[:10]}` does not identify the code exactly")
+    change = last_code_change(root, paper) if root is not None and commit else None
+    if change is not None and _is_ancestor(root, change[0], commit.removesuffix("-dirty")) \
+            is False:
+        notes.append(f"they were recorded at commit `{commit[:10]}`, before the last change to "
+                     f"the code they describe (commit `{change[0][:10]}` of {change[1]})")
+    if not notes:
+        return ""
+    return (f'!!! warning "Older than the code"\n'
+            f"    These numbers may not match the code on this site: {'; '.join(notes)}. "
+            f"Rerun {command} at a clean commit to refresh them.\n")
+
+
+def _table(record: dict, root: Path | None = None, where: str = "") -> str:
     rows = ["| Quantity | Paper's number | Ours |", "| --- | --- | --- |"]
     for row in record["table"]:
-        desc = row.get("description") or row.get("metric", "")
+        desc = describe(row.get("description") or row.get("metric", ""), record, where)
         rows.append(f"| {_cell(desc)} | {_cell(row.get('paper', '—'))} | "
-                    f"{_cell(_fmt(row.get('ours')))} |")
+                    f"{_cell(_ours(row))} |")
     commit = record["commit"] or "unknown"
     short = commit[:10] + ("-dirty" if commit.endswith("-dirty") else "")
     footer = (f"Produced by `{record['command']}` at commit `{short}` on {record['date']}, "
               f"in {_duration(record['wall_time_s'])} on {_machine(record['machine'])}.")
     if record.get("quick"):
         footer += " These are quick settings (a smoke test), not the full run."
-    return "\n".join(rows) + "\n\n" + footer + "\n"
+    stale = staleness_note(record, root)
+    return "\n".join(rows) + "\n\n" + footer + "\n" + ("\n" + stale if stale else "")
 
 
 def _title(config, paper: str) -> str:
@@ -160,14 +256,17 @@ def _render_table(paper: str, docs_dir: Path, page: str, config) -> str:
                          + _render_table(name, docs_dir, page, config))
         return "\n".join(parts)
     record = _load(docs_dir, paper, page)
+    root = docs_dir.resolve().parent
     if record is None:
-        return _missing_note(paper)
-    return _table(record)
+        return _missing_note(paper, root)
+    return _table(record, root, f"{page} (docs/results/{paper}.json)")
 
 
 def _render_result(paper: str, key: str, spec: str | None, docs_dir: Path, page: str) -> str:
     record = _load(docs_dir, paper, page)
     if record is None:
+        if not (docs_dir.resolve().parent / "reference" / "reproduce" / f"{paper}.py").is_file():
+            return "(in progress: no reproduce entry yet)"
         return f"(not run yet: `python -m reference.reproduce {paper}`)"
     if key not in record["metrics"]:
         raise PluginError(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
+import subprocess
 import types
 from pathlib import Path
 
@@ -54,9 +56,11 @@ def _render(module, markdown, docs_dir, nav=None):
 
 @pytest.fixture
 def docs(tmp_path):
-    (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "mixture_gradients.json").write_text(json.dumps(RECORD))
-    return tmp_path
+    """A docs folder with one results file; the repository root is its parent, tmp_path."""
+    docs = tmp_path / "docs"
+    (docs / "results").mkdir(parents=True)
+    (docs / "results" / "mixture_gradients.json").write_text(json.dumps(RECORD))
+    return docs
 
 
 def test_table_has_numbers_command_commit_and_machine(results_table, docs):
@@ -80,10 +84,113 @@ def test_inline_results_with_and_without_format_spec(results_table, docs):
 
 
 def test_missing_results_file_gives_a_note_not_an_error(results_table, docs):
+    # give "air" a reproduce entry in the temporary repository root
+    entry = docs.parent / "reference" / "reproduce" / "air.py"
+    entry.parent.mkdir(parents=True)
+    entry.write_text('"""Reproduce AIR."""\n')
     out = _render(results_table, "<!-- results-table: air -->\n\n<!-- result: air.x -->", docs)
     assert '!!! note "No results yet"' in out
     assert "`python -m reference.reproduce air`" in out
     assert "not run yet" in out
+
+
+def test_paper_without_reproduce_entry_shows_no_command(results_table, docs):
+    out = _render(results_table, "<!-- results-table: air -->\n\n<!-- result: air.x -->", docs)
+    assert '!!! note "In progress"' in out and "no reproduce entry yet" in out
+    assert "reproduce air" not in out  # the command would fail with "invalid choice"
+
+
+def _record(**changes):
+    record = json.loads(json.dumps(RECORD))
+    record.update(changes)
+    return record
+
+
+def test_descriptions_are_filled_from_the_runs_own_metrics(results_table, docs):
+    record = _record(quick=False, metrics={"n_mixtures": 20, "err": 0.5, "steps": 3000})
+    record["table"] = [{"metric": "err", "paper": "—", "ours": 0.5,
+                        "description": "Max error over {n_mixtures} mixtures, "
+                                       "{steps:,} updates, seed {seed}"}]
+    (docs / "results" / "mixture_gradients.json").write_text(json.dumps(record))
+    out = _render(results_table, "<!-- results-table: mixture_gradients -->", docs)
+    assert "| Max error over 20 mixtures, 3,000 updates, seed 0 | — | 0.5 |" in out
+    assert "{" not in out
+
+
+def test_a_placeholder_naming_no_metric_fails_the_build(results_table, docs):
+    record = _record()
+    record["table"][0]["description"] = "over {n_mixtures} mixtures"
+    (docs / "results" / "mixture_gradients.json").write_text(json.dumps(record))
+    with pytest.raises(PluginError, match=r"n_mixtures.*not a metric"):
+        _render(results_table, "<!-- results-table: mixture_gradients -->", docs)
+
+
+def test_missing_reason_shows_only_when_the_value_is_missing(results_table, docs):
+    record = _record()
+    record["table"] = [
+        {"metric": "a", "description": "TFP speed-up, present", "paper": "—", "ours": 11.31,
+         "missing": "TFP not installed"},
+        {"metric": "b", "description": "TFP speed-up, absent", "paper": "—", "ours": None,
+         "missing": "TFP not installed"},
+    ]
+    (docs / "results" / "mixture_gradients.json").write_text(json.dumps(record))
+    out = _render(results_table, "<!-- results-table: mixture_gradients -->", docs)
+    assert "| TFP speed-up, present | — | 11.31 |" in out
+    assert "| TFP speed-up, absent | — | — (TFP not installed) |" in out
+    assert out.count("TFP not installed") == 1
+
+
+def _git(repo, *args):
+    """Run git in the temporary repository; returns HEAD after a commit."""
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c",
+                    "commit.gpgsign=false", *args], cwd=repo, check=True, capture_output=True)
+    if args[0] != "commit":
+        return None
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A git repository with a paper module, committed twice: returns (root, first, second)."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    root = tmp_path / "repo"
+    (root / "reference" / "reproduce").mkdir(parents=True)
+    (root / "docs" / "results").mkdir(parents=True)
+    (root / "reference" / "mixture_gradients.py").write_text("x = 1\n")
+    (root / "reference" / "reproduce" / "mixture_gradients.py").write_text('"""R."""\n')
+    _git(root, "init", "-q")
+    _git(root, "add", ".")
+    first = _git(root, "commit", "-q", "-m", "first")
+    (root / "reference" / "mixture_gradients.py").write_text("x = 2\n")
+    _git(root, "add", ".")
+    second = _git(root, "commit", "-q", "-m", "change the code")
+    (root / "README.md").write_text("docs only\n")
+    _git(root, "add", ".")
+    third = _git(root, "commit", "-q", "-m", "docs only")
+    return root, first, second, third
+
+
+@pytest.mark.parametrize("which, stale", [(1, True), (2, False), (3, False)])
+def test_footer_flags_results_older_than_the_code(results_table, repo, which, stale):
+    root, *commits = repo
+    results_table.last_code_change.cache_clear()
+    record = _record(quick=False, commit=commits[which - 1])
+    (root / "docs" / "results" / "mixture_gradients.json").write_text(json.dumps(record))
+    out = _render(results_table, "<!-- results-table: mixture_gradients -->", root / "docs")
+    assert ('!!! warning "Older than the code"' in out) is stale
+    if stale:
+        assert f"`{commits[1][:10]}`" in out  # names the commit that changed the code
+        assert "`python -m reference.reproduce mixture_gradients`" in out
+
+
+def test_footer_flags_results_from_a_dirty_tree(results_table, repo):
+    root, _, second, _ = repo
+    record = _record(quick=False, commit=second + "-dirty")
+    (root / "docs" / "results" / "mixture_gradients.json").write_text(json.dumps(record))
+    out = _render(results_table, "<!-- results-table: mixture_gradients -->", root / "docs")
+    assert '!!! warning "Older than the code"' in out and "uncommitted changes" in out
 
 
 def test_missing_key_fails_the_build_naming_page_file_and_key(results_table, docs):
@@ -108,7 +215,8 @@ def test_all_renders_every_paper_with_its_nav_title(results_table, docs):
     out = _render(results_table, "<!-- results-table: all -->", docs, nav=nav)
     assert "## Mixture gradients (Graves 2016)" in out
     assert out.count("| Quantity |") == 1  # only mixture_gradients has a results file
-    assert out.count("No results yet") >= 4  # the other papers of reference.PAPER_MODULES
+    # the other papers of reference.PAPER_MODULES (no reproduce entry in this temporary tree)
+    assert out.count('!!! note "In progress"') >= 4
 
 
 def test_katex_falls_back_to_the_cdn_without_node_modules_or_npm(tmp_path, monkeypatch, capsys):

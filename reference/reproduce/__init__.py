@@ -1,40 +1,62 @@
 r"""Reproduction commands: ``python -m reference.reproduce <paper> [--quick] [--seed N]``.
 
-Each paper has a module ``reference/reproduce/<paper>.py`` defining
+Each paper has a module ``reference/reproduce/<paper>.py``; the first paragraph of its docstring
+is what ``python -m reference.reproduce --help`` says about it. The module defines
 
 ``run(quick: bool, seed: int) -> dict``
     Runs the experiments and returns the metrics (a flat ``dict`` of JSON-serialisable values:
     numbers, strings, ``None``, or lists of them). It may print progress.
 ``TABLE``
-    A list of ``(metric_key, description, papers_number)`` rows for the docs results table;
-    ``papers_number`` is a string quoting the paper's published value with its location
-    (for example ``"0.953 (Table 1)"``) or ``"—"`` when the paper has none.
+    A list of ``(metric_key, description, papers_number)`` rows for the docs results table, or
+    ``(metric_key, description, papers_number, missing)`` rows. ``papers_number`` is a string
+    quoting the paper's published value with its location (for example ``"0.953 (Table 1)"``)
+    or ``"—"`` when the paper has none. The description may hold ``{placeholders}`` naming
+    metrics (``"{n_mixtures} random mixtures"``, ``"{steps:,} updates"``), filled from the run's
+    own metrics, so that a quick run's description states the quick settings. ``missing`` says
+    why the value can be absent (``"TFP not installed"``); the table shows it only when the
+    value is ``None``.
+``QUICK_WALL_TIME_S`` (optional)
+    The measured wall time of ``--quick`` on the machine of the full run, shown by ``--help``
+    (the full run's time is read from its results file).
 
-The framework times the run, records the exact command, the git commit, the date and the
-machine, writes ``docs/results/<paper>.json`` and prints the metrics. Results files are produced
-only by this command, never edited by hand; the docs pages render them with the hook
-``hooks/results_table.py``.
+The framework pins BLAS to one thread (``--blas-threads``), times the run, records the exact
+command, the git commit (``-dirty`` when ``reference/`` or ``pyproject.toml`` differ from it),
+the date and the machine, and prints the metrics. Only a full run writes the committed results
+``docs/results/<paper>.json``, and only when the code is committed (``--allow-dirty`` overrides,
+and the site then flags the file). A ``--quick`` run writes to a temporary directory, or to
+``--out``, and never to ``docs/results/``. Results files are never edited by hand; the docs
+pages render them with the hook ``hooks/results_table.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime as _dt
 import importlib
 import json
+import math
 import os
 import pkgutil
 import platform
+import string
 import subprocess
+import sys
+import tempfile
+import textwrap
 import time
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["available_papers", "machine_info", "git_commit", "reproduce", "main", "RESULTS_DIR"]
+__all__ = ["available_papers", "describe_paper", "machine_info", "git_commit", "code_is_dirty",
+           "fill_description", "reproduce", "main", "RESULTS_DIR", "CODE_PATHS"]
 
-#: Where results files are written: ``docs/results`` of the source tree.
-RESULTS_DIR = Path(__file__).resolve().parents[2] / "docs" / "results"
+#: The source tree, and where full runs write their results files: its ``docs/results``.
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS_DIR = ROOT / "docs" / "results"
+#: The paths whose uncommitted changes make a run's commit ``-dirty``.
+CODE_PATHS = ("reference", "pyproject.toml")
 
 
 def available_papers() -> list[str]:
@@ -44,36 +66,120 @@ def available_papers() -> list[str]:
 
 
 def machine_info() -> dict:
-    """CPU count, platform, Python, numpy version and its BLAS, and BLAS thread settings."""
-    blas = None
-    try:
-        cfg = np.show_config(mode="dicts")
-        blas = cfg.get("Build Dependencies", {}).get("blas", {}).get("name")
-    except Exception:  # numpy < 1.25 has no mode="dicts"
-        pass
+    """CPU count, platform, Python, numpy version, the loaded BLAS libraries and thread settings.
+
+    The BLAS entries come from ``threadpoolctl.threadpool_info()``: for each BLAS library loaded
+    in the process (numpy's, and scipy's when it ships its own), its ``internal_api``
+    (``"openblas"``, ``"mkl"``, ...), ``version``, ``num_threads`` at the time of the call and
+    ``architecture`` (the CPU kernel it chose). ``blas`` is the same in one line, for the pages.
+    """
+    from threadpoolctl import threadpool_info
+
+    libraries = []
+    for lib in threadpool_info():
+        if lib.get("user_api") != "blas":
+            continue
+        entry = {key: lib.get(key) for key in ("internal_api", "version", "num_threads",
+                                               "architecture")}
+        if entry not in libraries:
+            libraries.append(entry)
+
+    def one_line(lib):
+        kernel = f" {lib['architecture']}" if lib.get("architecture") else ""
+        threads = lib["num_threads"]
+        return (f"{lib['internal_api']} {lib['version']}{kernel}, "
+                f"{threads} thread{'' if threads == 1 else 's'}")
+
     return {
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "blas": blas,
+        "blas": "; ".join(one_line(lib) for lib in libraries) or None,
+        "blas_libraries": libraries,
         "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
     }
 
 
-def git_commit() -> str | None:
-    """The current git commit of the source tree (with ``-dirty`` when it has changes)."""
-    root = Path(__file__).resolve().parents[2]
+def code_is_dirty() -> bool | None:
+    """Whether ``reference/`` or ``pyproject.toml`` differ from the commit (``None``: no git).
+
+    Uncommitted changes and new files that git does not ignore both count: either way the commit
+    does not describe the code that ran. Changes elsewhere (docs, tests) do not.
+    """
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return sha + ("-dirty" if dirty else "")
+        out = subprocess.run(["git", "status", "--porcelain", "--", *CODE_PATHS], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
+    return bool(out.strip())
+
+
+def git_commit() -> str | None:
+    """The current git commit, with ``-dirty`` when the code differs from it (see above)."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sha + ("-dirty" if code_is_dirty() else "")
+
+
+def _module_facts(paper: str) -> tuple[str, float | None]:
+    """First docstring paragraph and ``QUICK_WALL_TIME_S`` of a reproduce module, read without
+    importing it (so ``--help`` is fast and works while one module is broken)."""
+    path = Path(__file__).parent / f"{paper}.py"
+    try:
+        tree = ast.parse(path.read_text())
+    except (OSError, SyntaxError):
+        return "(cannot be read)", None
+    doc = (ast.get_docstring(tree) or "").strip().splitlines()
+    quick = None
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == "QUICK_WALL_TIME_S" for t in targets):
+                try:
+                    quick = float(ast.literal_eval(node.value))
+                except (ValueError, TypeError):
+                    quick = None
+    paragraph = []
+    for line in doc:  # the first paragraph: a summary line may wrap onto the next lines
+        if not line.strip():
+            break
+        paragraph.append(line.strip())
+    first = " ".join(paragraph) or "(no description)"
+    for role in ("func", "class", "meth", "mod", "data"):  # plain text for a terminal
+        first = first.replace(f":{role}:", "")
+    return first.replace("``", "`"), quick
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "not measured"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min"
+
+
+def describe_paper(paper: str) -> str:
+    """One paper's ``--help`` entry: what it measures and how long its runs take."""
+    first, quick = _module_facts(paper)
+    full = None
+    try:
+        record = json.loads((RESULTS_DIR / f"{paper}.json").read_text())
+        if not record.get("quick"):
+            cpus = (record.get("machine") or {}).get("cpu_count")
+            full = (_duration(record.get("wall_time_s"))
+                    + (f" on {cpus} CPUs" if cpus else "")
+                    + f" (docs/results/{paper}.json)")
+    except (OSError, ValueError, AttributeError):
+        pass
+    summary = textwrap.fill(first, width=92, initial_indent=" " * 6, subsequent_indent=" " * 6)
+    return (f"  {paper}\n{summary}\n"
+            f"      full run: {full or 'not measured'}; --quick: {_duration(quick)}")
 
 
 def _jsonable(value):
@@ -93,21 +199,95 @@ def _jsonable(value):
     return value
 
 
-def reproduce(paper: str, quick: bool = False, seed: int = 0, out_dir: Path | None = None) -> dict:
-    """Run one paper's reproduction, write ``<out_dir>/<paper>.json`` and return its record."""
+def _short(value) -> str:
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_short(v) for v in value)
+    return str(value)
+
+
+def fill_description(template: str, values: dict) -> str:
+    """Fill ``{key}`` / ``{key:spec}`` from ``values``; a template that cannot be filled is kept
+    as it is (the docs build then names the unknown key)."""
+    if "{" not in template:
+        return template
+    try:
+        out = []
+        for literal, field, spec, _ in string.Formatter().parse(template):
+            out.append(literal)
+            if field is not None:
+                value = values[field]
+                out.append(format(value, spec) if spec else _short(value))
+        return "".join(out)
+    except (KeyError, ValueError, TypeError) as err:
+        print(f"# warning: description {template!r} not filled: {err!r}", file=sys.stderr)
+        return template
+
+
+def _output_path(paper: str, quick: bool, out: Path | None) -> Path:
+    """Where a run writes: ``out`` (a directory, or a ``.json`` file), else ``docs/results``
+    for a full run and a new temporary directory for a quick one."""
+    if out is None:
+        folder = Path(tempfile.mkdtemp(prefix=f"reproduce-{paper}-quick-")) if quick \
+            else RESULTS_DIR
+        return folder / f"{paper}.json"
+    out = Path(out)
+    path = out if out.suffix == ".json" else out / f"{paper}.json"
+    if quick and path.resolve().parent == RESULTS_DIR.resolve():
+        raise ValueError("a --quick run never writes docs/results/ (the committed results); "
+                         "choose another --out, or drop --quick for a full run")
+    return path
+
+
+def reproduce(paper: str, quick: bool = False, seed: int = 0, out: Path | None = None,
+              blas_threads: int = 1, allow_dirty: bool = False) -> dict:
+    """Run one paper's reproduction, write its results file and return the record.
+
+    The file goes to ``out`` (a directory or a ``.json`` path) when given; otherwise a full run
+    writes ``docs/results/<paper>.json`` and a quick run a new temporary directory. The record's
+    ``"path"`` key (not written to the file) says where it went.
+
+    Raises
+    ------
+    ValueError
+        For an unknown paper, a quick run aimed at ``docs/results/``, a ``blas_threads`` below 1,
+        or a full run into ``docs/results/`` while ``reference/`` has uncommitted changes (unless
+        ``allow_dirty``), checked before anything runs.
+    """
+    from threadpoolctl import threadpool_limits
+
     papers = available_papers()
     if paper not in papers:
         raise ValueError(f"unknown paper {paper!r}; choose one of {papers}")
+    if int(blas_threads) < 1:
+        raise ValueError(f"blas_threads must be at least 1, got {blas_threads}")
+    path = _output_path(paper, quick, out)
+    committed = path.resolve().parent == RESULTS_DIR.resolve()
+    if committed and not allow_dirty and code_is_dirty():
+        raise ValueError(
+            "reference/ or pyproject.toml has uncommitted changes, so the commit would not "
+            "describe the code that produced docs/results/" + path.name + ". Commit first, "
+            "write elsewhere with --out, or pass --allow-dirty (the site will flag the file).")
     module = importlib.import_module(f"{__name__}.{paper}")
     command = "python -m reference.reproduce " + paper + (" --quick" if quick else "")
     command += f" --seed {seed}" if seed != 0 else ""
-    start = time.perf_counter()
-    metrics = module.run(quick=quick, seed=seed)
-    wall = time.perf_counter() - start
-    table = [
-        {"metric": key, "description": desc, "paper": papers_number, "ours": metrics.get(key)}
-        for key, desc, papers_number in getattr(module, "TABLE", [])
-    ]
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(int(blas_threads))  # for worker processes started by the run
+    with threadpool_limits(limits=int(blas_threads)):
+        start = time.perf_counter()
+        metrics = module.run(quick=quick, seed=seed)
+        wall = time.perf_counter() - start
+        machine = machine_info()
+    values = {"seed": seed, **metrics}
+    table = []
+    for row in getattr(module, "TABLE", []):
+        key, desc, papers_number = row[:3]
+        entry = {"metric": key, "description": fill_description(desc, values),
+                 "paper": papers_number, "ours": metrics.get(key)}
+        if len(row) > 3 and row[3]:
+            entry["missing"] = row[3]
+        table.append(entry)
     record = _jsonable({
         "paper": paper,
         "command": command,
@@ -115,38 +295,76 @@ def reproduce(paper: str, quick: bool = False, seed: int = 0, out_dir: Path | No
         "seed": seed,
         "commit": git_commit(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine_info(),
+        "machine": machine,
         "wall_time_s": round(wall, 2),
         "metrics": metrics,
         "table": table,
     })
-    out_dir = Path(out_dir) if out_dir is not None else RESULTS_DIR
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{paper}.json"
-    tmp = path.with_suffix(".json.tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n")
     os.replace(tmp, path)
-    return record
+    return {**record, "path": str(path)}
+
+
+def _site_order() -> list[str]:
+    """The papers with a reproduce entry, in the order of ``reference.PAPER_MODULES``."""
+    from reference import PAPER_MODULES
+
+    ready = available_papers()
+    return [p for p in PAPER_MODULES if p in ready] + [p for p in ready
+                                                       if p not in PAPER_MODULES]
+
+
+def _epilog() -> str:
+    entries = "\n".join(describe_paper(p) for p in _site_order())
+    return ("papers (full-run time from each results file, --quick time as measured):\n"
+            + (entries or "  (none yet)") + "\n\n"
+            "A full run writes docs/results/<paper>.json, which the docs build renders; it needs "
+            "the code\ncommitted (or --allow-dirty). A --quick run writes to a temporary "
+            "directory, or to --out.")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(
         prog="python -m reference.reproduce",
-        description=("Run a paper's experiments, print its metrics and write "
-                     "docs/results/<paper>.json."),
+        description="Run a paper's experiments, print its metrics and write its results file.",
+        epilog=_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("paper", choices=available_papers())
-    parser.add_argument("--quick", action="store_true", help="smaller settings, for a smoke test")
+    parser.add_argument("paper", help="one of: " + ", ".join(_site_order()))
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller settings, for a smoke test (never writes docs/results/)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the np.random.Generator")
-    parser.add_argument("--out-dir", type=Path, default=None,
-                        help="where to write <paper>.json (default: docs/results)")
+    parser.add_argument("--out", "--out-dir", dest="out", type=Path, default=None,
+                        help="a directory, or a .json path, for the results file (default: "
+                             "docs/results/ for a full run, a temporary directory for --quick)")
+    parser.add_argument("--blas-threads", type=int, default=1,
+                        help="BLAS threads for the run (default 1: on a small machine more "
+                             "threads cost CPU time without saving wall time)")
+    parser.add_argument("--allow-dirty", action="store_true",
+                        help="let a full run write docs/results/ although reference/ has "
+                             "uncommitted changes (the commit is recorded with -dirty)")
     args = parser.parse_args(argv)
-    record = reproduce(args.paper, quick=args.quick, seed=args.seed, out_dir=args.out_dir)
+    from reference import PAPER_MODULES
+
+    if args.paper not in available_papers():
+        state = (" is in progress: it has no reproduce entry yet"
+                 if args.paper in PAPER_MODULES else " is not a paper of this repository")
+        parser.error(f"{args.paper!r}{state}; the papers with one are: "
+                     + ", ".join(_site_order()))
+    try:
+        record = reproduce(args.paper, quick=args.quick, seed=args.seed, out=args.out,
+                           blas_threads=args.blas_threads, allow_dirty=args.allow_dirty)
+    except ValueError as err:
+        parser.error(str(err))
     print(f"# {record['command']}  ({record['wall_time_s']} s, commit {record['commit']})")
     width = max((len(k) for k in record["metrics"]), default=0)
     for key, value in record["metrics"].items():
         print(f"{key:<{width}}  {value}")
-    out = (args.out_dir or RESULTS_DIR) / f"{args.paper}.json"
-    print(f"# wrote {out}")
+    print(f"# wrote {record['path']}")
+    if args.quick:
+        print("# quick settings: docs/results/ is unchanged")
+    elif record["commit"] and record["commit"].endswith("-dirty"):
+        print("# warning: recorded with uncommitted changes (-dirty); the site flags this file")
     return 0
