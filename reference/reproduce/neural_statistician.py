@@ -1,0 +1,182 @@
+"""Neural Statistician: 1-D families, spatial digit sets with summarisation, Omniglot few-shot.
+
+Two worker processes (one BLAS thread each) run side by side:
+
+1. the 1-D families of Section 5.1 (moment ceiling, family probes on the context, bound per
+   item against the one-Gaussian-per-set level), then the spatial point sets of Section 5.2
+   with and without the prior-interpolation layer, and greedy summarisation against random
+   subsets;
+2. Omniglot (Section 5.3): a Bernoulli Neural Statistician and a plain autoencoder trained on
+   the background alphabets, scored on 5- and 20-way 1- and 5-shot episodes of the evaluation
+   alphabets and on Lake et al.'s 20 runs, beside nearest neighbour on pixels and on the
+   autoencoder's code.
+
+Training lengths are step counts with a wall-clock cap (``_BUDGET``), so a slower machine runs
+fewer steps; the number of steps done is reported with the metrics.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+TABLE = [
+    ("families_accuracy", "1-D families: 5-NN probe on the context mean, held-out sets",
+     "— (Figure 2 shows separated clusters)"),
+    ("families_logistic", "1-D families: logistic-regression probe on the context mean", "—"),
+    ("families_moments_ceiling", "1-D families: 5-NN on standardised moments 3-6 (ceiling)", "—"),
+    ("families_elbo_per_item", "1-D families: held-out bound per item (nats)", "—"),
+    ("families_gaussian_nll", "1-D families: one Gaussian per set, nats per item", "—"),
+    ("families_true_nll", "1-D families: true densities, nats per item", "—"),
+    ("families_steps", "1-D families: training steps done", "—"),
+    ("families_alpha_accuracy", "1-D families, re-weighting schedule (alpha0 = 1): 5-NN probe",
+     "—"),
+    ("families_alpha_elbo_per_item", "1-D families, re-weighting schedule: bound per item", "—"),
+    ("families_alpha_steps", "1-D families, re-weighting schedule: training steps done", "—"),
+    ("families_mixture_accuracy", "1-D families, mixture decoder without z: 5-NN probe", "—"),
+    ("families_mixture_logistic", "1-D families, mixture decoder without z: logistic probe",
+     "—"),
+    ("families_mixture_elbo_per_item", "1-D families, mixture decoder: bound per item", "—"),
+    ("families_mixture_steps", "1-D families, mixture decoder: training steps done", "—"),
+    ("spatial_elbo_interp", "Digit point sets: held-out bound per point, prior interpolation",
+     "—"),
+    ("spatial_elbo_plain", "Digit point sets: held-out bound per point, without it", "—"),
+    ("spatial_steps", "Digit point sets: training steps of each arm", "—"),
+    ("summary_kl_greedy", "Summaries of 6 points: KL(q(c|D) || q(c|S)), greedy", "—"),
+    ("summary_kl_random", "Summaries of 6 points: same KL for random subsets", "—"),
+    ("omniglot_5way_1shot", "Omniglot 5-way 1-shot (evaluation alphabets)", "98.1% (Table 1)"),
+    ("omniglot_5way_5shot", "Omniglot 5-way 5-shot", "99.5% (Table 1)"),
+    ("omniglot_20way_1shot", "Omniglot 20-way 1-shot", "93.2% (Table 1)"),
+    ("omniglot_20way_5shot", "Omniglot 20-way 5-shot", "98.1% (Table 1)"),
+    ("lake_20way_1shot", "Lake et al.'s 20 within-alphabet runs, 20-way 1-shot", "—"),
+    ("pixel_5way_1shot", "Nearest neighbour on pixels, 5-way 1-shot", "—"),
+    ("pixel_20way_1shot", "Nearest neighbour on pixels, 20-way 1-shot", "—"),
+    ("pixel_lake_20way_1shot", "Nearest neighbour on pixels, Lake's runs", "—"),
+    ("autoencoder_5way_1shot", "Nearest neighbour on autoencoder code, 5-way 1-shot", "—"),
+    ("autoencoder_20way_1shot", "Nearest neighbour on autoencoder code, 20-way 1-shot", "—"),
+    ("autoencoder_lake_20way_1shot", "Nearest neighbour on autoencoder code, Lake's runs", "—"),
+    ("omniglot_steps", "Omniglot: training steps done", "—"),
+]
+
+# (steps, wall-second cap) per arm: full run / quick run
+_BUDGET = {
+    False: {"families": (30000, 300), "families_mixture": (30000, 300), "spatial": (4000, 150),
+            "omniglot": (20000, 900), "autoencoder": 1500, "episodes": 300},
+    True: {"families": (300, 15), "families_mixture": (300, 15), "spatial": (100, 10),
+           "omniglot": (150, 25), "autoencoder": 100, "episodes": 20},
+}
+
+# the paper's model (one Gaussian item latent, Gaussian decoder), at CPU size
+_FAMILIES_MODEL = {"hidden": 32, "z_dim": 4}
+_MIXTURE_LR = 3e-3
+# Omniglot: MLP networks, sets of 1-5 drawings, the faster of our trial settings
+_OMNIGLOT_MODEL = {"hidden": 128, "batch_sets": 16, "step_size": 3e-3, "c_dim": 64,
+                   "z_dim": 16, "max_set_size": 5}
+# our ablation: no item latent, a 5-component mixture decoder p(x | c)
+_FAMILIES_MIXTURE = {"hidden": 32, "n_layers": 0, "likelihood": "mixture", "n_components": 5}
+
+
+def _sets_worker(quick: bool, seed: int) -> dict:
+    from reference.neural_statistician import (families_experiment, spatial_experiment,
+                                               statistic_network, summarise)
+    from reference.neural_statistician.objective import gaussian_kl
+
+    b = _BUDGET[quick]
+    out = {}
+    sizes = {"n_train_sets": 2000 if quick else 10000, "n_test_sets": 200 if quick else 1000,
+             "train_set_size": 50}
+    steps, cap = b["families"]
+    fam = families_experiment(np.random.default_rng(seed), n_steps=steps, time_limit=cap,
+                              model_kwargs=_FAMILIES_MODEL, **sizes)
+    out.update({"families_accuracy": fam["knn5"], "families_logistic": fam["logistic"],
+                "families_moments_ceiling": fam["moments_knn5"],
+                "families_elbo_per_item": fam["elbo_per_item"],
+                "families_gaussian_nll": fam["gaussian_nll"],
+                "families_true_nll": fam["true_nll"], "families_steps": fam["steps"],
+                "families_seconds": fam["seconds"]})
+    steps, cap = b["families_mixture"]
+    mix = families_experiment(np.random.default_rng(seed), n_steps=steps, time_limit=cap,
+                              model_kwargs=_FAMILIES_MIXTURE, step_size=_MIXTURE_LR, **sizes)
+    alpha = families_experiment(np.random.default_rng(seed), n_steps=steps, time_limit=cap,
+                                model_kwargs=_FAMILIES_MODEL, alpha0=1.0, **sizes)
+    out.update({"families_alpha_accuracy": alpha["knn5"],
+                "families_alpha_elbo_per_item": alpha["elbo_per_item"],
+                "families_alpha_steps": alpha["steps"]})
+    out.update({"families_mixture_accuracy": mix["knn5"],
+                "families_mixture_logistic": mix["logistic"],
+                "families_mixture_elbo_per_item": mix["elbo_per_item"],
+                "families_mixture_steps": mix["steps"]})
+    steps, cap = b["spatial"]
+    runs = {False: spatial_experiment(np.random.default_rng(seed + 1), n_steps=steps,
+                                      time_limit=cap, prior_interpolation=False)}
+    # the ablation arm gets exactly as many steps as the plain one (no wall-clock cap)
+    runs[True] = spatial_experiment(np.random.default_rng(seed + 1), n_steps=runs[False]["steps"],
+                                    prior_interpolation=True)
+    out["spatial_steps"] = runs[False]["steps"]
+    out["spatial_elbo_interp"] = runs[True]["elbo_per_point"]
+    out["spatial_elbo_plain"] = runs[False]["elbo_per_point"]
+    params, test = runs[False]["params"], runs[False]["test"]["D"][:40]
+    rng = np.random.default_rng(seed + 2)
+    greedy, random = [], []
+    for D in test:
+        D = D.astype(np.float32)
+        mu_D, lv_D = statistic_network(params, D[None])
+        greedy.append(summarise(params, D, 6)["kl"][-1])
+        for _ in range(5):
+            mu, lv = statistic_network(params, D[rng.choice(len(D), 6, replace=False)][None])
+            random.append(float(gaussian_kl(mu_D, lv_D, mu, lv)[0]))
+    out["summary_kl_greedy"] = float(np.mean(greedy))
+    out["summary_kl_random"] = float(np.mean(random))
+    return out
+
+
+def _omniglot_worker(quick: bool, seed: int) -> dict:
+    from reference.datasets.omniglot import load_lake_runs, load_omniglot
+    from reference.neural_statistician import (autoencoder_classifier, classify,
+                                               episode_accuracy, fit, fit_autoencoder,
+                                               lake_accuracy, nearest_neighbour)
+
+    b = _BUDGET[quick]
+    background = load_omniglot("background")["images"].astype(np.float32)
+    evaluation = load_omniglot("evaluation")["images"]
+    runs = load_lake_runs()
+    steps, cap = b["omniglot"]
+    params, hist = fit(background, np.random.default_rng(seed), n_steps=steps, time_limit=cap,
+                       **_OMNIGLOT_MODEL)
+    ae = fit_autoencoder(background, np.random.default_rng(seed + 1), n_steps=b["autoencoder"])
+    methods = {"omniglot": lambda s, y, q: classify(params, s, y, q),
+               "pixel": nearest_neighbour, "autoencoder": autoencoder_classifier(ae)}
+    out = {"omniglot_steps": hist["steps_done"],
+           "omniglot_seconds": hist["seconds"]}
+    n_ep = b["episodes"]
+    for name, clf in methods.items():
+        shots = ((5, 1), (5, 5), (20, 1), (20, 5)) if name == "omniglot" else ((5, 1), (20, 1))
+        for n_way, k_shot in shots:
+            rng = np.random.default_rng(seed + 100 * n_way + k_shot)   # same episodes for all
+            out[f"{name}_{n_way}way_{k_shot}shot"] = episode_accuracy(
+                clf, evaluation, n_way, k_shot, n_ep, rng, n_query=1)
+        key = "lake_20way_1shot" if name == "omniglot" else f"{name}_lake_20way_1shot"
+        out[key] = lake_accuracy(clf, runs)
+    return out
+
+
+def _call(args):
+    name, quick, seed = args
+    worker = {"sets": _sets_worker, "omniglot": _omniglot_worker}[name]
+    return worker(quick, seed)
+
+
+def run(quick: bool = False, seed: int = 0) -> dict:
+    """Run both workers (in two processes) and merge their metrics into one flat dict."""
+    import multiprocessing as mp
+
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")     # inherited by the spawned workers
+    jobs = [("sets", quick, seed), ("omniglot", quick, seed)]
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        parts = pool.map(_call, jobs)
+    metrics = {}
+    for part in parts:
+        metrics.update(part)
+    return metrics
