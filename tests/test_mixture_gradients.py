@@ -1,7 +1,9 @@
 """Tests of reference.mixture_gradients: the maths of Graves (2016), checked independently.
 
 Gradients are checked against central finite differences of the quantile transform itself
-(fixed u, re-solved at theta +- eps), which shares no code with the implicit-gradient VJP.
+(fixed u, re-solved at theta +- eps), which shares no code with the implicit-gradient VJP:
+``autograd.test_util.check_grads`` where one random direction suffices, and
+``reference.testing.central_difference`` where every entry is compared.
 """
 
 import autograd.numpy as anp
@@ -9,35 +11,26 @@ import numpy as np
 import pytest
 from autograd import grad
 from autograd.scipy.stats import norm
+from autograd.test_util import check_grads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reference import mixture_gradients as mg
+from reference.mixture_gradients.chain_rule import _diag_backward
+from reference.mixture_gradients.rejection import _vector_scores
+from reference.testing import central_difference, random_mixture, relative_error
 
-
-def random_mixture(rng, K, D, scale=1.0, spread=2.0):
-    logits = rng.normal(size=K)
-    mu = rng.normal(size=(K, D)) * spread * scale
-    sigma = np.exp(rng.normal(size=(K, D)) * 0.5) * scale
-    return logits, mu, sigma
+#: log10 range of the scales of the random mixtures of these tests.
+SCALES = (-0.3, 0.3)
 
 
 def fd_gradients(u, c, params, quantile, eps_rel=1e-6):
     """Central differences of sum(c * quantile(u, *params)) for every entry of every param."""
-    out = []
-    for i, p in enumerate(params):
-        g = np.zeros_like(p)
-        for idx in np.ndindex(p.shape):
-            if p.ndim == 3 and idx[2] > idx[1]:
-                continue  # a Cholesky factor's upper triangle is not a parameter
-            eps = eps_rel * max(1.0, abs(p[idx]))
-            plus = [q.copy() for q in params]
-            minus = [q.copy() for q in params]
-            plus[i][idx] += eps
-            minus[i][idx] -= eps
-            g[idx] = (np.sum(c * quantile(u, *plus)) - np.sum(c * quantile(u, *minus))) / (2 * eps)
-        out.append(g)
-    return out
+    resolve = lambda *ps: np.sum(c * quantile(u, *ps))
+    # a Cholesky factor's upper triangle is not a parameter
+    masks = [np.tril(np.ones(p.shape, dtype=bool)) if p.ndim == 3 else None for p in params]
+    return [central_difference(resolve, params, i, step=eps_rel * np.maximum(1.0, np.abs(p)),
+                               mask=masks[i]) for i, p in enumerate(params)]
 
 
 def autograd_gradients(u, c, params, quantile):
@@ -45,13 +38,9 @@ def autograd_gradients(u, c, params, quantile):
     return [grad(f, i)(*params) for i in range(len(params))]
 
 
-def rel_err(a, b):
-    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-8)
-
-
 # ---------------------------------------------------------------------------- the sampler
 def test_quantile_inverts_the_conditional_cdfs(rng):
-    logits, mu, sigma = random_mixture(rng, 5, 6)
+    logits, mu, sigma = random_mixture(rng, 6, 5, SCALES)
     u = rng.uniform(size=(50, 6))
     x = mg.mixture_quantile(u, logits, mu, sigma)
     log_w = mg.conditional_log_weights(x, logits, mu, sigma)
@@ -70,7 +59,7 @@ def test_quantile_of_a_single_gaussian_is_the_normal_quantile():
 
 def test_sample_distribution_matches_the_density(rng):
     """Both samplers draw from f: compare the first two moments with the mixture's."""
-    logits, mu, sigma = random_mixture(rng, 3, 2)
+    logits, mu, sigma = random_mixture(rng, 2, 3, SCALES)
     pi = np.exp(logits - np.log(np.sum(np.exp(logits))))
     mean = pi @ mu
     n = 40000
@@ -94,8 +83,8 @@ def test_log_pdf_normalises_in_1d():
        seed=st.integers(0, 2**31), tail=st.booleans())
 def test_implicit_gradient_matches_finite_differences(K, D, log_scale, seed, tail):
     rng = np.random.default_rng(seed)
-    scale = 10.0 ** log_scale
-    logits, mu, sigma = random_mixture(rng, K, D, scale=scale, spread=1.0)
+    logits, mu, sigma = random_mixture(rng, D, K, (log_scale - 0.3, log_scale + 0.3),
+                                       spread=1.0)
     u = rng.uniform(size=(2, D))
     if tail:  # far tails on both sides
         u[0] = rng.uniform(1e-9, 1e-6, size=D)
@@ -108,6 +97,16 @@ def test_implicit_gradient_matches_finite_differences(K, D, log_scale, seed, tai
         np.testing.assert_allclose(a, f, rtol=1e-5, atol=1e-6 * max(1.0, np.abs(f).max()))
 
 
+def test_check_grads_on_a_fixed_mixture(rng):
+    """autograd's own check: the VJP against a re-solved central difference, one direction."""
+    logits = np.array([0.2, -0.5, 1.0])
+    mu = np.array([[-2.0, 0.5], [1.0, -1.0], [3.0, 2.0]])
+    sigma = np.array([[0.7, 1.2], [1.5, 0.4], [0.9, 1.0]])
+    u = rng.uniform(size=(20, 2))
+    check_grads(lambda *p: mg.mixture_quantile(u, *p), argnum=(0, 1, 2), modes=["rev"],
+                order=1)(logits, mu, sigma)
+
+
 def test_finite_differences_on_a_fixed_mixture_to_1e_6(rng):
     logits = np.array([0.2, -0.5, 1.0])
     mu = np.array([[-2.0, 0.5], [1.0, -1.0], [3.0, 2.0]])
@@ -117,12 +116,12 @@ def test_finite_differences_on_a_fixed_mixture_to_1e_6(rng):
     params = [logits, mu, sigma]
     for a, f in zip(autograd_gradients(u, c, params, mg.mixture_quantile),
                     fd_gradients(u, c, params, mg.mixture_quantile)):
-        assert rel_err(a, f) < 1e-6
+        assert relative_error(a, f) < 1e-6
 
 
 def test_triangular_solve_jacobian_equals_the_vjp(rng):
     """Two derivations: the explicit lower-triangular system and the O(NKD) back-substitution."""
-    logits, mu, sigma = random_mixture(rng, 4, 5)
+    logits, mu, sigma = random_mixture(rng, 5, 4, SCALES)
     x = mg.mixture_sample(rng, logits, mu, sigma, 7)
     g = rng.normal(size=x.shape)
     J = mg.ancestral_jacobian(x, logits, mu, sigma)
@@ -143,7 +142,7 @@ def test_fast_linear_space_vjp_equals_the_log_space_jacobian(rng, far):
     take the log-space one (their densities underflow); a batch mixing both, split across
     chunks, must agree with the explicit log-space Jacobian.
     """
-    logits, mu, sigma = random_mixture(rng, 4, 6)
+    logits, mu, sigma = random_mixture(rng, 6, 4, SCALES)
     x = mg.mixture_sample(rng, logits, mu, sigma, 40)
     x[::3] += far * sigma.max() * np.sign(rng.normal(size=(14, 6)))
     g = rng.normal(size=x.shape)
@@ -151,13 +150,13 @@ def test_fast_linear_space_vjp_equals_the_log_space_jacobian(rng, far):
     expected = [np.einsum("nd,ndk->k", g, J["logits"]), np.einsum("nd,ndke->ke", g, J["mu"]),
                 np.einsum("nd,ndke->ke", g, J["sigma"])]
     for chunk in (7, 40):
-        got = mg._diag_backward(g, x, logits, mu, sigma, chunk=chunk)
+        got = _diag_backward(g, x, logits, mu, sigma, chunk=chunk)
         for a, b in zip(got, expected):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12 * np.max(np.abs(b)))
 
 
 def test_sampler_gradient_equals_quantile_gradient_at_the_same_x(rng):
-    logits, mu, sigma = random_mixture(rng, 3, 3)
+    logits, mu, sigma = random_mixture(rng, 3, 3, SCALES)
     x = mg.mixture_sample(np.random.default_rng(5), logits, mu, sigma, 10)
     # recover the u that produces this x, then compare the two gradients
     log_w = mg.conditional_log_weights(x, logits, mu, sigma)
@@ -172,7 +171,7 @@ def test_sampler_gradient_equals_quantile_gradient_at_the_same_x(rng):
 def test_finite_differences_through_the_component_sampler_give_zero_for_weights(rng):
     """Why the implicit gradient is needed: with fixed noise, the sample is piecewise constant
     in the logits (the component choice), so its finite difference is 0 almost surely."""
-    logits, mu, sigma = random_mixture(rng, 3, 2)
+    logits, mu, sigma = random_mixture(rng, 2, 3, SCALES)
     eps = 1e-7
     xs = [mg.mixture_sample(np.random.default_rng(1), logits + d, mu, sigma, 100)
           for d in (np.array([eps, 0, 0]), np.array([-eps, 0, 0]))]
@@ -183,7 +182,7 @@ def test_finite_differences_through_the_component_sampler_give_zero_for_weights(
 
 # ---------------------------------------------------------------------------- invariances
 def test_permuting_components_permutes_the_gradient(rng):
-    logits, mu, sigma = random_mixture(rng, 4, 3)
+    logits, mu, sigma = random_mixture(rng, 3, 4, SCALES)
     u = rng.uniform(size=(6, 3))
     c = rng.normal(size=(6, 3))
     perm = np.array([2, 0, 3, 1])
@@ -197,7 +196,7 @@ def test_permuting_components_permutes_the_gradient(rng):
 
 
 def test_constant_added_to_logits_changes_nothing(rng):
-    logits, mu, sigma = random_mixture(rng, 3, 2)
+    logits, mu, sigma = random_mixture(rng, 2, 3, SCALES)
     u = rng.uniform(size=(5, 2))
     c = rng.normal(size=(5, 2))
     g1 = autograd_gradients(u, c, [logits, mu, sigma], mg.mixture_quantile)
@@ -222,7 +221,7 @@ def test_single_gaussian_is_exactly_the_reparameterisation_trick(rng):
 
 def test_mixture_mean_gradient_is_responsibility_weighted_reparameterisation(rng):
     """In 1-D, dx/dmu_k = r_k(x) and dx/dsigma_k = r_k(x) (x - mu_k)/sigma_k."""
-    logits, mu, sigma = random_mixture(rng, 3, 1)
+    logits, mu, sigma = random_mixture(rng, 1, 3, SCALES)
     x = mg.mixture_sample(rng, logits, mu, sigma, 5)
     J = mg.ancestral_jacobian(x, logits, mu, sigma)
     log_pi = logits - np.log(np.sum(np.exp(logits)))
@@ -259,15 +258,8 @@ def test_solver_accuracy_in_the_far_tails():
 
 
 # ---------------------------------------------------------------------------- full covariance
-def random_full(rng, K, D):
-    logits, mu, _ = random_mixture(rng, K, D)
-    L = np.tril(rng.normal(size=(K, D, D)) * 0.5, -1)
-    L[:, np.arange(D), np.arange(D)] = np.exp(rng.normal(size=(K, D)) * 0.3)
-    return logits, mu, L
-
-
 def test_full_with_diagonal_factor_equals_diagonal(rng):
-    logits, mu, sigma = random_mixture(rng, 3, 4)
+    logits, mu, sigma = random_mixture(rng, 4, 3, SCALES)
     L = np.stack([np.diag(s) for s in sigma])
     u = rng.uniform(size=(9, 4))
     x = mg.mixture_quantile(u, logits, mu, sigma)
@@ -283,18 +275,26 @@ def test_full_with_diagonal_factor_equals_diagonal(rng):
 
 
 def test_full_covariance_gradient_matches_finite_differences(rng):
-    logits, mu, L = random_full(rng, 3, 4)
+    logits, mu, L = random_mixture(rng, 4, 3, SCALES, full=True)
     u = rng.uniform(size=(4, 4))
     c = rng.normal(size=(4, 4))
     params = [logits, mu, L]
     auto = autograd_gradients(u, c, params, mg.mixture_quantile_full)
     fd = fd_gradients(u, c, params, mg.mixture_quantile_full)
     for a, f in zip(auto, fd):
-        assert rel_err(a, f) < 1e-6
+        assert relative_error(a, f) < 1e-6
+
+
+def test_check_grads_full_covariance(rng):
+    """check_grads perturbs every entry of L; only the lower triangle enters (via tril)."""
+    logits, mu, L = random_mixture(rng, 3, 2, SCALES, full=True)
+    u = rng.uniform(size=(5, 3))
+    check_grads(lambda a, m, Lk: mg.mixture_quantile_full(u, a, m, anp.tril(Lk)),
+                argnum=(0, 1, 2), modes=["rev"], order=1)(logits, mu, L)
 
 
 def test_full_covariance_sampler_matches_its_density(rng):
-    logits, mu, L = random_full(rng, 2, 3)
+    logits, mu, L = random_mixture(rng, 3, 2, SCALES, full=True)
     x = mg.mixture_sample_full(rng, logits, mu, L, 30000)
     pi = np.exp(logits) / np.exp(logits).sum()
     cov = sum(p * (Lk @ Lk.T + np.outer(m, m)) for p, Lk, m in zip(pi, L, mu)) - np.outer(
@@ -429,5 +429,167 @@ def test_per_sample_scores_equal_the_jacobian(rng, with_jvp):
     else:
         log_pdf = lambda t, th: norm.logpdf(t, th[0], anp.exp(th[1])) + th[2] * anp.tanh(t)
     theta = np.array([0.3, -0.2, 0.1])
-    np.testing.assert_allclose(mg._vector_scores(log_pdf, t, theta),
+    np.testing.assert_allclose(_vector_scores(log_pdf, t, theta),
                                jacobian(lambda th: log_pdf(t, th))(theta), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------- issue 10
+@pytest.mark.parametrize("u, expected", [(1e-305, -37.35634609), (5e-324, -38.46740562)])
+def test_quantile_below_1e_300_is_solved_in_log_u(u, expected):
+    """The issue's numbers: a standard normal, u far below 1e-300 (down to the smallest
+    subnormal), against scipy's ndtri and a 60-digit bisection on the log-CDF (mpmath)."""
+    from scipy.special import ndtri
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 60
+    lo, hi, target = mpmath.mpf(-40), mpmath.mpf(-36), mpmath.log(mpmath.mpf(u))
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if mpmath.log(mpmath.ncdf(mid)) < target else (lo, mid)
+    exact = float(lo)
+    uu = np.array([[u]])
+    for x in (mg.mixture_quantile(uu, np.zeros(1), np.zeros((1, 1)), np.ones((1, 1))),
+              mg.mixture_quantile_full(uu, np.zeros(1), np.zeros((1, 1)), np.ones((1, 1, 1)))):
+        assert abs(x[0, 0] - exact) < 1e-13 * abs(exact)
+        assert abs(x[0, 0] - ndtri(u)) < 1e-13 * abs(exact)
+    assert abs(exact - expected) < 1e-8
+
+
+def test_quantile_at_the_last_float_below_one():
+    from scipy.special import ndtri
+    u = np.array([[1 - 2.0 ** -53, 5e-324]])
+    x = mg.mixture_quantile(u, np.zeros(2), np.array([[0.0, 0.0], [0.0, 0.0]]),
+                            np.array([[1.0, 1.0], [1.0, 1.0]]))
+    np.testing.assert_allclose(x[0], [-ndtri(2.0 ** -53), ndtri(5e-324)], rtol=1e-13)
+
+
+def overflowing_case():
+    """Two components 80 sd apart in x_0: at x_0 = 0 the Jacobian in the logits is ~1e347."""
+    logits, mu, sigma = np.zeros(2), np.array([[-40.0, 0.0], [40.0, 1.0]]), np.ones((2, 2))
+    x = np.array([[-40.3, 0.2], [0.0, 0.3], [39.5, 1.4], [-39.0, -0.5]])
+    return x, logits, mu, sigma
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_vjp_raises_naming_the_sample_whose_gradient_overflows(full):
+    x, logits, mu, sigma = overflowing_case()
+    scale = np.stack([np.diag(s) for s in sigma]) if full else sigma
+    vjp = mg.mixture_vjp_full if full else mg.mixture_vjp
+    with pytest.raises(FloatingPointError, match=r"sample\(s\) \[1\] overflows"):
+        vjp(np.ones_like(x), x, logits, mu, scale)
+    if not full:
+        with pytest.raises(FloatingPointError, match=r"\[1\]"):
+            mg.ancestral_jacobian(x, logits, mu, sigma)
+        with pytest.raises(FloatingPointError, match=r"\[1\]"):   # the index counts over chunks
+            _diag_backward(np.ones_like(x), x, logits, mu, sigma, chunk=1)
+    # the other samples: finite, and the same as without the bad one in the batch
+    good = np.delete(x, 1, axis=0)
+    got = vjp(np.ones_like(good), good, logits, mu, scale)
+    assert all(np.all(np.isfinite(a)) for a in got)
+    alone = [vjp(np.ones((1, 2)), good[i:i + 1], logits, mu, scale) for i in range(3)]
+    for j, a in enumerate(got):
+        np.testing.assert_allclose(a, sum(al[j] for al in alone), rtol=1e-12, atol=1e-300)
+
+
+def test_vjp_sixty_sd_out_is_finite_and_equals_the_jacobian():
+    """Below the overflow threshold nothing is inf or NaN, far out on both sides."""
+    logits, mu, sigma = np.array([0.2, -0.1]), np.array([[-3.0, 0.0], [3.0, 1.0]]), \
+        np.array([[1.0, 0.5], [2.0, 1.0]])
+    x = np.array([[-63.0, 30.0], [125.0, -60.0], [0.0, 0.0]])
+    g = np.array([[1.0, -2.0], [0.5, 1.0], [1.0, 1.0]])
+    got = mg.mixture_vjp(g, x, logits, mu, sigma)
+    J = mg.ancestral_jacobian(x, logits, mu, sigma)
+    assert all(np.all(np.isfinite(a)) for a in got)
+    np.testing.assert_allclose(got[0], np.einsum("nd,ndk->k", g, J["logits"]), rtol=1e-10)
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_non_finite_cotangent_is_refused(full):
+    x, logits, mu, sigma = overflowing_case()
+    scale = np.stack([np.diag(s) for s in sigma]) if full else sigma
+    vjp = mg.mixture_vjp_full if full else mg.mixture_vjp
+    for bad in (np.nan, np.inf):
+        g = np.ones_like(x)
+        g[2, 1] = bad
+        with pytest.raises(ValueError, match=r"g contains NaN or inf \(samples \[2\]"):
+            vjp(g, x, logits, mu, scale)
+
+
+@pytest.mark.parametrize("n", [2.7, 3.0, "3", True, 0, -1])
+def test_sample_count_must_be_a_positive_integer(n):
+    for sample, scale in ((mg.mixture_sample, np.ones((1, 1))),
+                          (mg.mixture_sample_full, np.ones((1, 1, 1)))):
+        with pytest.raises(ValueError, match="n must be a positive integer"):
+            sample(np.random.default_rng(0), np.zeros(1), np.zeros((1, 1)), scale, n)
+    assert mg.mixture_sample(np.random.default_rng(0), np.zeros(1), np.zeros((1, 1)),
+                             np.ones((1, 1)), np.int64(3)).shape == (3, 1)
+
+
+def normal_cdf_pdf(log=False, upper=False):
+    if log:
+        cdf = norm.logsf if upper else norm.logcdf
+        return (lambda x, th: cdf(x, th[0], th[1])), (lambda x, th: norm.logpdf(x, th[0], th[1]))
+    return (lambda x, th: norm.cdf(x, th[0], th[1])), (lambda x, th: norm.pdf(x, th[0], th[1]))
+
+
+def test_eq6_bad_input_gets_clear_errors():
+    cdf, pdf = normal_cdf_pdf()
+    with pytest.raises(ValueError, match="one scalar sample"):
+        mg.implicit_gradient_1d(cdf, pdf, np.array([0.1, 0.2]), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="theta is empty"):
+        mg.implicit_gradient_1d(cdf, pdf, 0.1, np.array([]))
+    with pytest.raises(ValueError, match="theta .* outside the domain"):
+        with np.errstate(invalid="ignore"):
+            mg.implicit_gradient_1d(cdf, pdf, 0.1, np.array([0.0, -1.0]))
+    with pytest.raises(ValueError, match="underflows .* log=True"):
+        mg.implicit_gradient_1d(cdf, pdf, -40.0, np.array([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("x_hat, upper", [(-40.0, False), (40.0, True), (-60.0, False),
+                                          (1.5, False), (1.5, True)])
+def test_eq6_in_log_space_forty_sd_out(x_hat, upper):
+    """Log F (left tail) or log S (right tail) and log f: the reparameterisation trick,
+    [1, (x - mu) / sigma], where f and dF/dtheta underflow."""
+    cdf, pdf = normal_cdf_pdf(log=True, upper=upper)
+    theta = np.array([0.5, 2.0])
+    got = mg.implicit_gradient_1d(lambda x, th: cdf(x, th), pdf, x_hat * 2.0 + 0.5, theta,
+                                  log=True, upper=upper)
+    np.testing.assert_allclose(got, [1.0, x_hat], rtol=1e-9)
+
+
+def test_rejection_estimator_errors_name_the_real_cause(rng):
+    lp = lambda t, th: -0.5 * (t - th[0]) ** 2
+    draw = lambda r, th, n: th[0] + r.standard_normal(n)
+    with pytest.raises(ValueError, match="theta is empty"):
+        mg.rejection_gradient(rng, 0.0, np.zeros(0), lp, draw, 10)
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        mg.rejection_gradient(rng, 0.0, np.zeros(1), lp, draw, 2.7)
+    with pytest.raises(ValueError, match=r"sample\(rng, theta, 64\) returned NaN"):
+        mg.rejection_gradient(rng, 0.0, np.zeros(1), lp, lambda r, th, n: np.full(n, np.nan),
+                              10)
+    with pytest.raises(ValueError, match="returned shape"):
+        mg.rejection_gradient(rng, 0.0, np.zeros(1), lp, lambda r, th, n: np.zeros((n, 2)), 10)
+    with pytest.raises(RuntimeError, match="left tail"):
+        mg.rejection_gradient(rng, -6.0, np.zeros(1), lp, draw, 10, max_draws=10**4)
+
+
+def test_log_pdf_products_fall_back_to_the_direct_form_where_they_would_cancel():
+    """A component whose mean is 10^7 of its scales from 0: the expansion in x^2, x, 1 loses
+    digits, so those samples use the direct form; values and gradients agree with it."""
+    from autograd.scipy.special import logsumexp
+
+    from reference.mixture_gradients.density import _log_comp_direct, _log_comp_products
+    from reference.nn import log_softmax
+    logits, mu = np.array([0.0, 0.5]), np.array([[1e4, 0.0], [1.0, 3.0]])
+    sigma = np.array([[1e-3, 1.0], [1e3, 2.0]])
+    x = np.array([[1e4 + 1e-3, 0.5], [0.0, 0.0], [1e4, 40.0], [-5e3, 2.0]])
+
+    def direct(xx, m):
+        return logsumexp(log_softmax(logits)[None] + _log_comp_direct(xx, m, sigma), axis=1)
+
+    raw = logsumexp(log_softmax(logits)[None] + _log_comp_products(x, mu, sigma)[0], axis=1)
+    assert abs(raw[0] - direct(x, mu)[0]) > 1e-9           # the expansion alone would be off
+    np.testing.assert_allclose(mg.mixture_log_pdf(x, logits, mu, sigma), direct(x, mu),
+                               rtol=1e-13, atol=1e-12)
+    for f_ours, f_ref in [(lambda m: anp.sum(mg.mixture_log_pdf(x, logits, m, sigma)),
+                           lambda m: anp.sum(direct(x, m)))]:
+        np.testing.assert_allclose(grad(f_ours)(mu), grad(f_ref)(mu), rtol=1e-9, atol=1e-12)

@@ -39,22 +39,14 @@ from reference.mixture_gradients import (
     mixture_sample,
     mixture_sample_full,
 )
-from reference.reproduce.mixture_gradients import best_time
+from reference.testing import best_time
+from reference.testing import central_difference, random_mixture
 
 rng = np.random.default_rng(0)
-
-
-def random_full(rng, K, D, corr=0.5):
-    """Random logits (K,), means (K, D) and Cholesky factors (K, D, D) with positive diagonals."""
-    logits = rng.normal(size=K)
-    mu = 1.5 * rng.normal(size=(K, D))
-    L = np.tril(corr * rng.normal(size=(K, D, D)) / np.sqrt(D), -1)
-    L += np.exp(0.3 * rng.normal(size=(K, D)))[:, :, None] * np.eye(D)
-    return logits, mu, L
-
+SCALES = (-0.2, 0.2)                                  # log10 range of the component scales
 
 D, K, N = 3, 2, 6
-params = list(random_full(rng, K, D))
+params = list(random_mixture(rng, D, K, SCALES, spread=1.5, full=True))
 u = rng.uniform(size=(N, D))
 c = rng.normal(size=(N, D))
 
@@ -66,16 +58,9 @@ def loss(logits, mu, L):
 names = ["logits", "mu", "L"]
 auto = [grad(loss, i)(*params) for i in range(3)]
 eps = 1e-6
-fd = [np.zeros_like(p) for p in params]
-for i, p in enumerate(params):
-    for idx in np.ndindex(p.shape):
-        if i == 2 and idx[2] > idx[1]:
-            continue                                  # upper triangle: not a parameter
-        plus = [q.copy() for q in params]
-        minus = [q.copy() for q in params]
-        plus[i][idx] += eps
-        minus[i][idx] -= eps
-        fd[i][idx] = (loss(*plus) - loss(*minus)) / (2 * eps)
+lower = np.tril(np.ones((K, D, D), dtype=bool))   # the upper triangle is not a parameter
+fd = [central_difference(loss, params, i, step=eps, mask=lower if i == 2 else None)
+      for i in range(3)]
 
 upper = np.triu(np.ones((D, D), dtype=bool), 1)
 print(f"largest |autograd| above the diagonal of L: {np.max(np.abs(auto[2][:, upper])):.1e}")
@@ -111,8 +96,7 @@ plt.show()
 # off-diagonal entries of $L$ is not zero: it is the information the diagonal version throws
 # away (which way the loss would like the components to tilt).
 D, K, N = 5, 3, 200
-logits, mu, _ = random_full(rng, K, D)
-sigma = np.exp(0.3 * rng.normal(size=(K, D)))
+logits, mu, sigma = random_mixture(rng, D, K, SCALES, spread=1.5)
 L_diag = sigma[:, :, None] * np.eye(D)
 u = rng.uniform(size=(N, D))
 c = rng.normal(size=(N, D))
@@ -148,8 +132,10 @@ print(f"log-densities: max |diag - full| = {lp:.1e}")
 # $K = 4$ components and $D = 2, \dots, 64$, for both samplers: the ordinary sampler (pick a
 # component, add noise; what a variational autoencoder would use) and the quantile transform
 # (root finding for every coordinate). We go one step past $D = 64$, to $D = 128$, because the
-# fixed per-call overheads hide the asymptotic orders at small $D$. Each time is the best of a
-# few repetitions; the machine is shared, so only ratios measured in the same run mean much.
+# fixed per-call overheads hide the asymptotic orders at small $D$. Each time is CPU time
+# (`time.process_time`, with one BLAS thread), the best of a few repetitions: unlike wall time
+# on a shared machine it barely depends on what else runs, so the table is comparable across
+# rows.
 # The expected orders are $O(NKD)$ for the diagonal backward pass against $O(NKD^2)$ for the
 # full one (triangular solves and products with $L_k^{-1}$), plus, for the quantile transform,
 # a Newton solve per coordinate.
@@ -161,7 +147,7 @@ timings = {key: [] for key in ["sample, diagonal", "sample, full", "quantile, di
 
 t_start = time.perf_counter()
 for D in dims:
-    logits, mu, L = random_full(rng, K, D)
+    logits, mu, L = random_mixture(rng, D, K, SCALES, spread=1.5, full=True)
     sigma = np.exp(0.3 * rng.normal(size=(K, D)))
     u = rng.uniform(size=(N, D))
     c = rng.normal(size=(N, D))
@@ -181,6 +167,7 @@ for D in dims:
         timings[key].append(best_time(lambda: g(logits, mu, scale), repeats))
 print(f"timing sweep took {time.perf_counter() - t_start:.1f} s")
 
+print("CPU time, best of 5 (D <= 16), 3 (D = 32) or 2 (D >= 64) runs")
 print("   D | " + " | ".join(f"{k:>18s}" for k in timings) + " | full/diag (sample, quantile)")
 for i, D in enumerate(dims):
     row = " | ".join(f"{timings[k][i] * 1e3:15.1f} ms" for k in timings)
@@ -198,7 +185,7 @@ ref = np.array(timings["sample, full"])[2] * 1e3
 ax.loglog(dims_a[2:], ref * (dims_a[2:] / dims_a[2]) ** 2, "k:", lw=1, label=r"$\propto D^2$")
 ax.loglog(dims_a[2:], ref * (dims_a[2:] / dims_a[2]), "k-.", lw=1, label=r"$\propto D$")
 ax.set_xlabel("dimension D")
-ax.set_ylabel(f"sample + gradient, N = {N}, K = {K} (ms)")
+ax.set_ylabel(f"sample + gradient, N = {N}, K = {K} (ms CPU)")
 ax.legend(fontsize=8)
 ax.grid(True, which="both", alpha=0.3)
 plt.tight_layout()
@@ -217,4 +204,7 @@ for k in timings:
 # $D$) and approach them towards $D = 128$. For the quantile transform the Newton solves, whose
 # cost is linear in $D$ for both versions, dominate, so the ratio full/diagonal stays within a
 # small factor; for the ordinary sampler, the one a variational autoencoder uses, the ratio is
-# larger and grows with $D$ (ratios in the table).
+# larger. In CPU time it first falls (from about 5 at $D = 2$ to about 2 at $D = 16$ when we
+# last ran this: the full version's fixed per-call costs, one triangular solve and one inverse
+# per component, weigh most at small $D$) and then grows with $D$, to about 12 at $D = 128$
+# (ratios in the table).

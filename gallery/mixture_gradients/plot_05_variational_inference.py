@@ -10,7 +10,7 @@ $$
 $$
 
 (the target $p$ here is normalised, so the optimum is $0$). The samples come from
-[`mixture_sample`][reference.mixture_gradients.mixture_sample], and autograd
+[`mixture_sample`][reference.mixture_gradients.sampling.mixture_sample], and autograd
 differentiates through them with the implicit gradient, weights included.
 
 We compare three fits of a target with four well-separated modes:
@@ -21,8 +21,9 @@ We compare three fits of a target with four well-separated modes:
   component;
 - a single Gaussian, which can cover at most one mode (ELBO $-\log 4 \approx -1.386$ there).
 
-The fitting code (`fit_vi`, `elbo`) lives in `reference/reproduce/mixture_gradients.py`, shared
-with the reproduce command, which runs five seeds.
+The fitting code ([`fit_vi`][reference.mixture_gradients.variational.fit_vi],
+[`elbo`][reference.mixture_gradients.variational.elbo]) lives in the paper's package, in
+`reference/mixture_gradients/variational.py`; the reproduce command runs it on five seeds.
 """
 
 # %%
@@ -33,8 +34,7 @@ with the reproduce command, which runs five seeds.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from reference.mixture_gradients import mixture_log_pdf
-from reference.reproduce.mixture_gradients import elbo, fit_vi, target_log_pdf
+from reference.mixture_gradients import elbo, fit_vi, mixture_log_pdf, target_log_pdf
 
 arms = {"mixture, implicit gradient": (4, "implicit"),
         "mixture, score-function weights": (4, "score"),

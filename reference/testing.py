@@ -1,0 +1,123 @@
+r"""Helpers shared by the tests, the reproduce commands and the gallery.
+
+- ``central_difference``: a central finite-difference
+  gradient that calls back a function which solves again from scratch at every perturbed
+  parameter (for a sampler: the same noise, a new root-finding solve). It shares no code with
+  the gradient it checks.
+- ``random_mixture``: random Gaussian-mixture parameters with
+  one argument order, ``(rng, D, K, ...)``, for the Graves (2016) package.
+"""
+
+from __future__ import annotations
+
+import time
+import timeit
+from typing import Callable, Sequence
+
+import numpy as np
+
+__all__ = ["central_difference", "relative_error", "random_mixture", "best_time"]
+
+
+def central_difference(resolve: Callable[..., float], params: Sequence[np.ndarray], argnum: int,
+                       step=1e-6, mask=None) -> np.ndarray:
+    r"""Central finite differences of a scalar function in every entry of one parameter.
+
+    $$
+    \frac{\partial L}{\partial \theta_j}
+    \approx \frac{L(\theta + h_j e_j) - L(\theta - h_j e_j)}{2 h_j}
+    $$
+
+    Parameters
+    ----------
+    resolve : callable
+        ``resolve(*params) -> float``. It must recompute everything from the parameters it is
+        given (for an implicitly defined sample: keep the noise fixed and solve again), so that
+        the differences test the gradient against an independent computation.
+    params : sequence of ndarray
+        The point; not modified (each evaluation gets copies).
+    argnum : int
+        Which parameter to difference.
+    step : float or ndarray
+        $h$, one number or an array shaped like ``params[argnum]`` (a step per entry, e.g.
+        relative to the entry's size).
+    mask : ndarray of bool, optional
+        Entries to difference (shaped like ``params[argnum]``); the others are left at 0, e.g.
+        the upper triangle of a Cholesky factor, which is not a parameter.
+
+    Returns
+    -------
+    ndarray, shaped like ``params[argnum]``
+    """
+    p = np.asarray(params[argnum])
+    steps = np.broadcast_to(np.asarray(step, dtype=float), p.shape)
+    if np.any(steps <= 0):
+        raise ValueError("step must be positive")
+    if mask is not None and np.shape(mask) != p.shape:
+        raise ValueError(f"mask has shape {np.shape(mask)}; it must match the parameter {p.shape}")
+    g = np.zeros(p.shape)
+    for idx in np.ndindex(p.shape):
+        if mask is not None and not mask[idx]:
+            continue
+        h = steps[idx]
+        plus = [np.array(q, dtype=float) for q in params]
+        minus = [np.array(q, dtype=float) for q in params]
+        plus[argnum][idx] += h
+        minus[argnum][idx] -= h
+        g[idx] = (resolve(*plus) - resolve(*minus)) / (2 * h)
+    return g
+
+
+def relative_error(a, b) -> float:
+    r"""$\max |a - b| / \max |b|$ (with $\max |b|$ floored at ``1e-300``)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(b))), 1e-300))
+
+
+def random_mixture(rng: np.random.Generator, D: int, K: int, log10_scale=(-1.0, 1.0),
+                   spread: float = 2.0, full: bool = False, corr: float = 0.5):
+    r"""Random parameters of a $K$-component Gaussian mixture in $D$ dimensions.
+
+    ``logits`` are standard normal; the scales are log-uniform,
+    $\log_{10} \sigma_{kd} \sim U(\text{log10\_scale})$; the means are normal with standard
+    deviation ``spread`` times the median scale. With ``full=True`` the scales become the
+    diagonals of lower-triangular Cholesky factors whose entries below the diagonal are normal
+    with standard deviation ``corr / sqrt(D)``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    D, K : int
+        Dimensions and components.
+    log10_scale : (float, float)
+    spread : float
+    full : bool
+    corr : float
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(logits (K,), mu (K, D), sigma (K, D))``, or ``(logits, mu, L (K, D, D))`` with
+        ``full=True``.
+    """
+    logits = rng.normal(size=K)
+    sigma = 10.0 ** rng.uniform(*log10_scale, size=(K, D))
+    mu = rng.normal(size=(K, D)) * spread * np.median(sigma)
+    if not full:
+        return logits, mu, sigma
+    L = np.tril(corr * rng.normal(size=(K, D, D)) / np.sqrt(D), -1)
+    L[:, np.arange(D), np.arange(D)] = sigma
+    return logits, mu, L
+
+
+def best_time(fn: Callable[[], object], repeats: int, clock=time.process_time) -> float:
+    """Smallest time in seconds of ``repeats`` calls of ``fn()`` (``timeit.repeat``, one call each).
+
+    ``clock`` is ``time.process_time`` by default: CPU seconds of this process (all its
+    threads), which other jobs on a shared machine barely change; pass ``time.perf_counter``
+    for wall time. The benchmarks, the reproduce commands and the gallery time with this one
+    function.
+    """
+    if int(repeats) != repeats or repeats < 1:
+        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    return min(timeit.repeat(fn, timer=clock, number=1, repeat=int(repeats)))
