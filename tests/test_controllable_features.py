@@ -153,17 +153,31 @@ def _small(rng, **kw):
     config = cf.Config(n_features=2, hidden=(3,), decoder_hidden=(3,), policy_hidden=(3,),
                        lam=2.0, **kw)
     params = cf.init_params(config, rng)
-    for layer in params["f"] + params["g"] + params["pi_trunk"]:
+    for layer in [lay for v in params.values() if isinstance(v, list) for lay in v]:
         layer["b"] = 0.1 * rng.normal(size=layer["b"].shape)
     return config, params
 
 
-@pytest.mark.parametrize("policy_input", ["state", "none"])
+#: The authors' code's architecture on a tiny model: tanh features, policy head and decoder on
+#: the encoder's hidden layer.
+AUTHORS_SMALL = dict(policy_input="encoder", feature_activation="tanh", decoder_input="encoder")
+
+
+@pytest.mark.parametrize("policy_input", ["state", "none", "authors"])
 @pytest.mark.parametrize("variant", cf.VARIANTS)
 def test_objective_gradient_matches_finite_differences(rng, variant, policy_input):
-    config, params = _small(rng, variant=variant, policy_input=policy_input)
+    kw = AUTHORS_SMALL if policy_input == "authors" else {"policy_input": policy_input}
+    config, params = _small(rng, variant=variant, **kw)
     pos = np.array([[0, 0], [3, 4], [10, 7]])
     _check_directional(lambda p: cf.objective(p, pos, config), params, rng)
+
+
+def test_uniform_surrogate_gradient_matches_finite_differences(rng):
+    config, params = _small(rng, estimator="uniform", **AUTHORS_SMALL)
+    pos = np.array([[2, 2], [5, 9], [0, 4]])
+    acts = np.array([0, 3, 1])
+    nxt = cf.step(pos, acts)
+    _check_directional(lambda p: cf.uniform_surrogate(p, pos, acts, nxt, config), params, rng)
 
 
 @pytest.mark.parametrize("policy_input", ["state", "none"])
@@ -177,46 +191,64 @@ def test_reinforce_surrogate_gradient_matches_finite_differences(rng, policy_inp
                        params, rng)
 
 
-@pytest.mark.parametrize("policy_input", ["state", "none"])
-def test_reinforce_is_unbiased_against_the_exact_expectation(rng, policy_input):
-    """Algorithm 1's REINFORCE gradient averages to the gradient of the exact objective."""
-    config, params = _small(rng, policy_input=policy_input)
-    if policy_input == "none":   # move the (zero-initialised) policies off the uniform
-        params["pi_heads"]["b"] = rng.normal(size=params["pi_heads"]["b"].shape)
-    base = np.array([[1, 1], [4, 6], [9, 2]])
-    exact = flatten(grad(cf.objective)(params, base, config))[0]
-    repeats, groups = 200, 40
-    pos = np.repeat(base, repeats, axis=0)                         # (3 * repeats, 2)
-    g_surr = grad(cf.reinforce_surrogate)
-    means = []
-    for _ in range(groups):
-        acts = cf.sample_actions(params, pos, rng)                    # (N, K)
-        nxt = cf.step(np.broadcast_to(pos[:, None], acts.shape + (2,)), acts)
-        adv = cf.sampled_selectivity(params, pos, acts, nxt, config) - 0.3   # any baseline
-        means.append(flatten(g_surr(params, pos, acts, nxt, adv, config))[0])
-    means = np.array(means)
-    # compare along random directions (one z-score each)
+def _mean_gradient_z_scores(estimate, exact, rng, groups=40):
+    """z-scores, along random directions, of the mean of ``groups`` estimates against exact."""
+    means = np.array([estimate() for _ in range(groups)])
     dirs = rng.normal(size=(8, exact.size))
     proj = means @ dirs.T                                             # (groups, 8)
-    z = (proj.mean(0) - dirs @ exact) / (proj.std(0, ddof=1) / np.sqrt(groups))
+    return (proj.mean(0) - dirs @ exact) / (proj.std(0, ddof=1) / np.sqrt(groups))
+
+
+@pytest.mark.parametrize("policy_input", ["state", "none"])
+def test_reinforce_is_unbiased_against_the_exact_expectation(rng, policy_input):
+    """Algorithm 1's REINFORCE gradient (as `train` calls it) averages to the exact gradient."""
+    config, params = _small(rng, policy_input=policy_input, estimator="reinforce")
+    if policy_input == "none":   # move the (zero-initialised) policies off the uniform
+        params["pi_const"]["b"] = rng.normal(size=params["pi_const"]["b"].shape)
+    base = np.array([[1, 1], [4, 6], [9, 2]])
+    exact = flatten(grad(cf.objective)(params, base, config))[0]
+    pos = np.repeat(base, 200, axis=0)                                # (600, 2)
+    baseline = np.full(config.n_features, 0.3)                        # any baseline
+    z = _mean_gradient_z_scores(
+        lambda: flatten(cf.reinforce_gradient(params, pos, config, config.lam, rng,
+                                              baseline)[1])[0], exact, rng)
     assert np.all(np.abs(z) < 4), z
-    # and the estimator is not trivially equal to the exact gradient
-    assert np.all(proj.std(0) > 0)
+
+
+def test_uniform_estimator_is_unbiased_against_the_exact_expectation(rng):
+    """The authors' code's one-uniform-action form averages to the exact gradient."""
+    config, params = _small(rng, estimator="uniform", **AUTHORS_SMALL)
+    base = np.array([[1, 1], [4, 6], [9, 2]])
+    exact = flatten(grad(cf.objective)(params, base, config))[0]
+    pos = np.repeat(base, 200, axis=0)
+    z = _mean_gradient_z_scores(
+        lambda: flatten(cf.uniform_gradient(params, pos, config, config.lam, rng)[1])[0],
+        exact, rng)
+    assert np.all(np.abs(z) < 4), z
+    # a single update's J estimate is scaled to the exact J (a factor 4 for 4 actions)
+    J, _ = cf.expected_selectivity(params, pos)
+    J_hat = np.mean([cf.uniform_gradient(params, pos, config, config.lam, rng)[2]
+                     for _ in range(20)], axis=0)
+    assert np.allclose(J_hat, np.mean(J, axis=0), atol=0.05)
 
 
 def test_exact_selectivity_is_the_policy_average(rng):
     config, params = _small(rng)
     pos = np.array([[0, 0], [5, 5]])
+    # state-independent policies start uniform: J is the plain mean over the four actions
     J, sel = cf.expected_selectivity(params, pos)
-    pi = np.exp(cf.policy_log_probs(params, cf.render(pos)))
-    assert np.allclose(J, np.einsum("bka,bak->bk", pi, sel))
+    assert np.allclose(J, np.mean(sel, axis=1))
     # the blocked moves at the corner (up, left) have zero selectivity for every feature
     assert np.all(sel[0, [0, 2]] == 0)
+    # a policy sure of "right" scores the selectivity of "right"
+    params["pi_const"]["b"] = np.array([0, 0, 0, 50.0, 0, 0, 0, 50.0])
+    J, sel = cf.expected_selectivity(params, pos)
+    assert np.allclose(J, sel[:, 3], atol=1e-12)
 
 
 def test_sample_actions_follow_the_policies(rng):
     config, params = _small(rng)
-    params["pi_heads"]["b"] = np.array([3.0, 0, 0, 0, 0, 0, 0, 2.0])   # pi_0 up, pi_1 right
+    params["pi_const"]["b"] = np.array([3.0, 0, 0, 0, 0, 0, 0, 2.0])   # pi_0 up, pi_1 right
     n = 4000
     acts = cf.sample_actions(params, np.full((n, 2), 5), rng)         # (n, K)
     pi = np.exp(cf.policy_log_probs(params, cf.render(np.full((1, 2), 5))))[0]   # (K, 4)
@@ -252,7 +284,8 @@ def test_reinforce_baseline_starts_at_the_first_mean_and_then_decays(rng):
     d = config.baseline_decay
     assert np.allclose(b2, d * b1 + (1 - d) * r2)
     value, g, J = cf.exact_gradient(params, pos, config, config.lam)
-    assert np.isclose(value, cf.objective(params, pos, config)) and J.shape == (2,)
+    assert np.isclose(value, cf.objective(params, pos, config))
+    assert np.allclose(J, cf.expected_selectivity(params, pos)[0].mean(0))
 
 
 # -- training and measures ----------------------------------------------------------------
@@ -282,9 +315,9 @@ def test_constant_feature_has_zero_correlation_and_the_walls_set_the_ceiling(rng
     assert np.all(np.isfinite(a["corr"])) and np.all(a["corr"][1] == 0)
     assert np.all(a["eta"][1] == 0)
     # both policies prefer "right": blocked in the last column, 11 of 121 states
-    params["pi_heads"]["b"] = np.array([0, 0, 0, 1.0, 0, 0, 0, 1.0])
+    params["pi_const"]["b"] = np.array([0, 0, 0, 1.0, 0, 0, 0, 1.0])
     assert np.allclose(cf.selectivity_ceiling(params), 110 / 121)
-    params["pi_heads"]["b"] = np.array([0, 0, 0, 1.0, 1.0, 0, 0, 0])   # right, up
+    params["pi_const"]["b"] = np.array([0, 0, 0, 1.0, 1.0, 0, 0, 0])   # right, up
     assert np.allclose(cf.selectivity_ceiling(params), 110 / 121)
 
 
@@ -309,14 +342,50 @@ def test_short_run_beats_the_plain_autoencoder():
     assert ic["selectivity_mean"] > ae["selectivity_mean"] + 0.2
 
 
-def test_train_is_reproducible_and_records_history():
-    config = cf.Config(steps=5, batch=8)
+@pytest.mark.parametrize("estimator", ["exact", "reinforce", "uniform"])
+def test_train_is_reproducible_and_records_history(estimator):
+    config = cf.Config(steps=5, batch=8, estimator=estimator, policy_input="state")
     p1, h1 = cf.train(config, np.random.default_rng(3), eval_every=5)
     p2, h2 = cf.train(config, np.random.default_rng(3))
     assert np.array_equal(flatten(p1)[0], flatten(p2)[0])
+    assert not np.array_equal(flatten(p1)[0], flatten(cf.init_params(
+        config, np.random.default_rng(3)))[0])                        # it moved
     assert h1["loss"].shape == (5,) and h1["sel"].shape == (5, 4)
     assert len(h1["evals"]) == 1 and h1["final"]["directions"].shape == (4, 4)
     assert np.allclose(h1["final"]["directions"].sum(1), 1)
+
+
+def test_reinforce_training_step_is_reinforce_gradient():
+    """`train`'s REINFORCE branch takes Adam's first step along `reinforce_gradient`."""
+    config = cf.Config(steps=1, batch=8, estimator="reinforce", policy_input="state", lr=1e-3)
+    trained, hist = cf.train(config, np.random.default_rng(5))
+    rng = np.random.default_rng(5)
+    params = cf.init_params(config, rng)
+    pos = cf.sample_positions(8, rng)
+    value, g, r, _ = cf.reinforce_gradient(params, pos, config, config.lam, rng)
+    # Adam's first step is -lr * sign(g) (up to its epsilon) wherever g is not tiny
+    step = flatten(trained)[0] - flatten(params)[0]
+    gf = flatten(g)[0]
+    big = np.abs(gf) > 1e-3
+    assert np.allclose(step[big], -config.lr * np.sign(gf[big]), rtol=1e-3)
+    assert np.isclose(hist["loss"][0], value) and np.allclose(hist["sel"][0], r)
+
+
+def test_architectures_are_explicit_in_the_parameter_keys(rng):
+    # one hidden unit in the policy trunk is a state-dependent policy, not a constant one
+    config = cf.Config(policy_input="state", policy_hidden=(1,))
+    params = cf.init_params(config, rng)
+    assert "pi_heads" in params and "pi_const" not in params
+    log_pi = cf.policy_log_probs(params, cf.render(cf.all_positions()))
+    assert log_pi.shape == (121, 4, 4) and np.all(np.isfinite(log_pi))
+    cf.train(cf.Config(policy_input="state", policy_hidden=(1,), steps=2, batch=4), rng)
+    # the authors' code's model: tanh features, head and decoder on the encoder's hidden layer
+    params = cf.init_params(cf.Config(**cf.AUTHORS), rng)
+    assert {"f_tanh", "g_enc", "pi_enc"} <= set(params)
+    h = cf.encode(params, cf.render(cf.all_positions()))
+    assert h.shape == (121, 6) and np.all(np.abs(h) < 1)
+    assert params["g_enc"][0]["W"].shape[0] == cf.AUTHORS["hidden"][0]
+    assert cf.policy_log_probs(params, cf.render([[3, 3]])).shape == (1, 6, 4)
 
 
 # -- bad input ------------------------------------------------------------------------------
@@ -333,6 +402,10 @@ def test_train_is_reproducible_and_records_history():
     (dict(sampling="sorted"), "sampling"),
     (dict(steps=0), "steps"),
     (dict(lr=0.0), "lr"),
+    (dict(policy_input="pixels"), "policy_input"),
+    (dict(feature_activation="relu"), "feature_activation"),
+    (dict(decoder_input="image"), "decoder_input"),
+    (dict(policy_input="encoder", hidden=()), "hidden"),
 ])
 def test_bad_config(kw, match):
     with pytest.raises(ValueError, match=match):

@@ -10,15 +10,18 @@ $y$ position.
 We train two setups of `reference.controllable_features` on the same seed, each for the full
 3000 updates:
 
-- **default**: the package's defaults, which depart from the paper in two ways: each policy is
-  one learned distribution over the four moves, the same in every state, and the gradient of
-  the expected selectivity is the exact sum over the four actions;
+- **default**: the package's defaults, an ablation that departs from the paper in two ways:
+  each policy is one learned distribution over the four moves, the same in every state (which
+  builds in one move per feature), and the gradient of the expected selectivity is the exact
+  sum over the four actions;
 - **paper**: Algorithm 1 as written: policies $\pi_k(a \mid s)$ that see the state, one
   sampled action per feature and REINFORCE with a baseline.
 
 Both use $K = 4$ features, the directed selectivity and $\lambda = 100$. One seed each keeps the
 page near a minute; `python -m reference.reproduce controllable_features` runs five seeds of
-each, and the docs page quotes that run.
+each, and also the `authors` arm, which follows the authors' released code (state-dependent
+policies on the encoder's hidden layer, 10,000 updates: too long for this page); the docs page
+quotes that run.
 """
 
 # %%

@@ -15,8 +15,9 @@ does not explore on its grid world:
 Each setting changes one knob of the package's default setup and is trained on one seed with
 half the default number of updates, to keep the page near a minute: read it as "which
 settings learn fast", not as a final verdict.
-`python -m reference.reproduce controllable_features` runs three seeds of the full setup for
-each setting (and also the $\log(1 + \cdot)$ and "positive" forms); the docs page quotes it.
+`python -m reference.reproduce controllable_features` runs five seeds of each setting at the
+same number of updates (and also the $\log(1 + \cdot)$, "positive" and absolute value + log
+forms, and action noise); the docs page quotes it.
 """
 
 # %%

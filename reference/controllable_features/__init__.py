@@ -21,16 +21,18 @@ Eq. (1): selectivity and its variants      ``selectivity``, ``transition_selecti
                                            (objectives.py)
 Eq. (2): expected selectivity, objective   ``expected_selectivity``, ``objective``
                                            (objectives.py)
-Algorithm 1: REINFORCE, and our exact      ``sample_actions``, ``sampled_selectivity``,
-sum over the four actions                  ``reinforce_surrogate``, ``reinforce_gradient``,
-                                           ``exact_gradient`` (estimators.py)
+Algorithm 1: REINFORCE, our exact sum      ``sample_actions``, ``sampled_selectivity``,
+over the four actions, and the authors'    ``reinforce_surrogate``, ``reinforce_gradient``,
+code's uniform one-action form             ``exact_gradient``, ``uniform_surrogate``,
+                                           ``uniform_gradient`` (estimators.py)
 Algorithm 1: states and training loop      ``StateSampler``, ``train`` (training.py)
 Section 3: the measures                    ``feature_grid``, ``alignment``,
                                            ``policy_selectivity``, ``policy_directions``,
                                            ``selectivity_ceiling``, ``evaluate``
                                            (measures.py)
-Section 3: the experiment's arms, seeds    ``ARMS``, ``PAPER``, ``run_seed``, ``run_arm``,
-                                           ``summarise``, ``gap`` (experiments.py)
+Section 3: the experiment's arms, seeds    ``ARMS``, ``PAPER``, ``AUTHORS``, ``run_seed``,
+                                           ``run_arm``, ``summarise``, ``gap``
+                                           (experiments.py)
 =========================================  =============================================
 
 Which forms of selectivity come from which source, and what our runs found, are on the
@@ -39,8 +41,10 @@ file of ``python -m reference.reproduce controllable_features``.
 """
 
 from .estimators import (exact_gradient, reinforce_gradient, reinforce_surrogate,
-                         sample_actions, sampled_selectivity)
-from .experiments import ARMS, GALLERY_STEPS, PAPER, gap, run_arm, run_seed, summarise
+                         sample_actions, sampled_selectivity, uniform_gradient,
+                         uniform_surrogate)
+from .experiments import (ARMS, AUTHORS, GALLERY_STEPS, PAPER, SHORT_STEPS, gap, run_arm,
+                          run_seed, summarise)
 from .grid_world import (ACTIONS, AGENT, GRID, MOVES, N_POS, all_positions, render, rollout,
                          sample_positions, step, step_all_actions)
 from .measures import (alignment, evaluate, feature_grid, policy_directions, policy_selectivity,
@@ -60,13 +64,14 @@ __all__ = [
     "VARIANTS", "TRANSFORMS", "selectivity", "transition_selectivity", "expected_selectivity",
     "objective",
     # gradient estimators (Algorithm 1)
-    "sample_actions", "sampled_selectivity", "reinforce_surrogate", "exact_gradient",
-    "reinforce_gradient",
+    "sample_actions", "sampled_selectivity", "reinforce_surrogate", "uniform_surrogate",
+    "exact_gradient", "reinforce_gradient", "uniform_gradient",
     # training (Algorithm 1)
     "StateSampler", "train",
     # measures (Section 3)
     "feature_grid", "alignment", "policy_selectivity", "policy_directions",
     "selectivity_ceiling", "evaluate",
     # experiments (Section 3)
-    "PAPER", "ARMS", "GALLERY_STEPS", "run_seed", "run_arm", "summarise", "gap",
+    "PAPER", "AUTHORS", "ARMS", "SHORT_STEPS", "GALLERY_STEPS", "run_seed", "run_arm",
+    "summarise", "gap",
 ]

@@ -16,9 +16,11 @@ ALIASES = {"signed": "directed"}
 #: Transforms of the selectivity inside the objective.
 TRANSFORMS = ("none", "log", "log1p")
 SAMPLINGS = ("iid", "trajectory", "replay")
-ESTIMATORS = ("reinforce", "exact")
+ESTIMATORS = ("reinforce", "exact", "uniform")
 BEHAVIOURS = ("random", "policies")
-POLICY_INPUTS = ("state", "none")
+POLICY_INPUTS = ("state", "none", "encoder")
+FEATURE_ACTIVATIONS = ("linear", "tanh")
+DECODER_INPUTS = ("features", "encoder")
 
 
 def choice(name: str, value, choices, what: str | None = None):
@@ -115,8 +117,12 @@ def config(c) -> None:
     choice("sampling", c.sampling, SAMPLINGS)
     choice("behaviour", c.behaviour, BEHAVIOURS)
     noise(c.noise)
-    if c.policy_input not in POLICY_INPUTS:
-        raise ValueError(f"policy_input must be 'state' or 'none', got {c.policy_input!r}")
+    choice("policy_input", c.policy_input, POLICY_INPUTS)
+    choice("feature_activation", c.feature_activation, FEATURE_ACTIVATIONS)
+    choice("decoder_input", c.decoder_input, DECODER_INPUTS)
+    if (c.policy_input == "encoder" or c.decoder_input == "encoder") and not tuple(c.hidden):
+        raise ValueError("policy_input='encoder' and decoder_input='encoder' read the "
+                         "encoder's hidden layer: give hidden at least one width")
     if int(c.warmup) != c.warmup or c.warmup < 0:
         raise ValueError(f"warmup must be an integer >= 0, got {c.warmup!r}")
     for name in ("steps", "batch", "buffer_size"):

@@ -11,7 +11,10 @@ $$
 
 With four actions the expectation over $a$ can also be summed exactly
 ([`objective`][reference.controllable_features.objectives.objective]); that is our "exact"
-estimator. Each estimator here returns one update's loss, gradient and mean selectivity.
+estimator. The authors' released code does neither: it draws one action per state uniformly
+and differentiates $\pi_k(a \mid s)\,\mathrm{sel}(s, a, k)$ directly (our "uniform"
+estimator), a one-sample form of the exact sum. Each estimator here returns one update's loss,
+gradient and mean selectivity.
 """
 
 from __future__ import annotations
@@ -19,14 +22,22 @@ from __future__ import annotations
 import autograd.numpy as anp
 import numpy as np
 from autograd import value_and_grad
+from autograd.tracer import getval
 
 from . import _checks
-from .grid_world import N_POS, render, step
+from .grid_world import ACTIONS, N_POS, render, step
 from .model import Config, autoencoder_loss, encode, policy_log_probs
-from .objectives import expected_selectivity, objective, selectivity, transition_selectivity
+from .objectives import _objective_and_J, selectivity, transition_selectivity
 
-__all__ = ["sample_actions", "sampled_selectivity", "reinforce_surrogate", "exact_gradient",
-           "reinforce_gradient"]
+__all__ = ["sample_actions", "sampled_selectivity", "reinforce_surrogate", "uniform_surrogate",
+           "exact_gradient", "reinforce_gradient", "uniform_gradient"]
+
+#: Number of actions $|\mathcal A|$ (4).
+N_ACTIONS = len(ACTIONS)
+#: Index of the last action. Inverse-CDF sampling counts the cumulative probabilities below a
+#: uniform draw; when rounding leaves the last cumulative sum just under 1, a draw above it
+#: would give the index ``N_ACTIONS``, so the count is clamped to this.
+LAST_ACTION = N_ACTIONS - 1
 
 
 def sample_actions(params: dict, positions, rng: np.random.Generator) -> np.ndarray:
@@ -46,7 +57,7 @@ def sample_actions(params: dict, positions, rng: np.random.Generator) -> np.ndar
     """
     pi = np.exp(policy_log_probs(params, render(positions)))          # (B, K, 4)
     cum = np.cumsum(pi, axis=-1)
-    return np.minimum((rng.random(pi.shape[:2])[..., None] > cum).sum(-1), 3)
+    return np.minimum((rng.random(pi.shape[:2])[..., None] > cum).sum(-1), LAST_ACTION)
 
 
 def sampled_selectivity(params: dict, positions, actions, next_positions,
@@ -126,7 +137,72 @@ def reinforce_surrogate(params: dict, positions, actions, next_positions, advant
     return ae - lam * anp.sum(anp.mean(sel_own + advantage * log_pi_a, axis=0))
 
 
-_objective_and_grad = value_and_grad(objective)
+def uniform_surrogate(params: dict, positions, actions, next_positions, config: Config,
+                      lam: float | None = None):
+    r"""The loss of the authors' code: one uniformly drawn action per state, no REINFORCE.
+
+    With $a_b \sim \mathcal U\{1..4\}$ (the same action scored for every feature) and
+    $s'_b$ its successor,
+
+    $$
+    \tilde{\mathcal L} = \mathcal L_\mathrm{AE} - \frac{\lambda |\mathcal A|}{B}
+      \sum_{b,k} \pi_k(a_b \mid s_b)\, T(\mathrm{sel}(s_b, a_b, k)),
+    $$
+
+    differentiated directly (through $\pi$ and through $f(s)$, $f(s')$). Since
+    $\mathbb E_{a \sim \mathcal U}[|\mathcal A|\, \pi_k(a \mid s)\, T] =
+    \sum_a \pi_k(a \mid s)\, T$, it is an unbiased one-sample estimate of the
+    [`objective`][reference.controllable_features.objectives.objective] of Eq. (2) and of its
+    gradient; the factor $|\mathcal A| = 4$ keeps $\lambda$ in the same units.
+
+    Parameters
+    ----------
+    params : dict
+    positions : array_like of int, shape (B, 2)
+    actions : array_like of int, shape (B,)
+    next_positions : array_like of int, shape (B, 2)
+    config : Config
+    lam : float or None
+        Overrides ``config.lam``.
+
+    Returns
+    -------
+    loss : float
+    """
+    return _uniform_and_J(params, positions, actions, next_positions, config, lam)[0]
+
+
+def _uniform_and_J(params, positions, actions, next_positions, config, lam=None):
+    """`uniform_surrogate` and its estimate of $J$ (B, K) from the same pass."""
+    positions = _checks.positions(positions, N_POS)
+    next_positions = _checks.positions(next_positions, N_POS)
+    _checks.transitions(positions, np.asarray(actions)[:, None], next_positions[:, None])
+    lam = config.lam if lam is None else lam
+    s = render(positions)                                             # (B, 144)
+    ae = autoencoder_loss(params, s)
+    if config.lam == 0:                 # a plain autoencoder: no selectivity to record
+        return ae, None
+    sel = transition_selectivity(params, positions, next_positions[:, None], config.variant,
+                                 config.transform, config.eps)[:, 0]  # (B, K)
+    pi = anp.exp(policy_log_probs(params, s))                         # (B, K, 4)
+    pi_a = anp.sum(pi * np.eye(N_ACTIONS)[np.asarray(actions)][:, None, :], axis=-1)  # (B, K)
+    J_hat = N_ACTIONS * pi_a * sel                                    # (B, K)
+    return ae - lam * anp.sum(anp.mean(J_hat, axis=0)), J_hat
+
+
+def _value_grad_and_J(parts, params, *args):
+    """Value and gradient of ``parts(params, *args)[0]``, and the batch mean of its $J$."""
+    recorded = {}
+
+    def loss(p):
+        value, J = parts(p, *args)
+        recorded["J"] = None if J is None else np.mean(getval(J), axis=0)
+        return value
+
+    value, g = value_and_grad(loss)(params)
+    return value, g, recorded["J"]
+
+
 _surrogate_and_grad = value_and_grad(reinforce_surrogate)
 
 
@@ -147,7 +223,7 @@ def exact_gradient(params: dict, positions, config: Config, lam: float,
     lam : float
         This update's $\lambda$ (after the warm-up ramp).
     rng : np.random.Generator or None
-        Needed when ``config.noise > 0``; the recorded $J$ then uses fresh noise draws.
+        Needed when ``config.noise > 0``.
 
     Returns
     -------
@@ -155,14 +231,10 @@ def exact_gradient(params: dict, positions, config: Config, lam: float,
     grad : dict
         Same structure as ``params``.
     J_mean : ndarray, shape (K,), or None
-        Mean over the batch of $J_k(s)$; ``None`` when ``config.lam == 0``.
+        Mean over the batch of $J_k(s)$, read from the same forward pass as the gradient;
+        ``None`` when ``config.lam == 0``.
     """
-    value, g = _objective_and_grad(params, positions, config, rng, lam)
-    if config.lam == 0:
-        return value, g, None
-    J, _ = expected_selectivity(params, positions, config.variant, config.transform, rng,
-                                config.noise, config.eps)
-    return value, g, np.mean(J, axis=0)
+    return _value_grad_and_J(_objective_and_J, params, positions, config, rng, lam)
 
 
 def reinforce_gradient(params: dict, positions, config: Config, lam: float,
@@ -211,3 +283,33 @@ def reinforce_gradient(params: dict, positions, config: Config, lam: float,
     baseline = config.baseline_decay * baseline + (1 - config.baseline_decay) * r.mean(axis=0)
     value, g = _surrogate_and_grad(params, positions, acts, nxt, adv, config, lam)
     return value, g, r.mean(axis=0), baseline
+
+
+def uniform_gradient(params: dict, positions, config: Config, lam: float,
+                     rng: np.random.Generator):
+    r"""One update of Algorithm 1 as the authors' code runs it: a uniform action, no REINFORCE.
+
+    Draws $a_b \sim \mathcal U\{1..4\}$, steps the world and takes the gradient of
+    [`uniform_surrogate`][reference.controllable_features.estimators.uniform_surrogate].
+
+    Parameters
+    ----------
+    params : dict
+    positions : ndarray of int, shape (B, 2)
+    config : Config
+    lam : float
+        This update's $\lambda$.
+    rng : np.random.Generator
+
+    Returns
+    -------
+    loss : float
+    grad : dict
+    J_hat : ndarray, shape (K,), or None
+        ``None`` when ``config.lam == 0``; else the batch's estimate
+        $\tfrac{|\mathcal A|}{B} \sum_b \pi_k(a_b \mid s_b)\, T(\mathrm{sel}(s_b, a_b, k))$
+        of the mean expected selectivity.
+    """
+    acts = rng.integers(0, N_ACTIONS, size=len(positions))            # (B,)
+    nxt = step(positions, acts, rng, config.noise)                    # (B, 2)
+    return _value_grad_and_J(_uniform_and_J, params, positions, acts, nxt, config, lam)

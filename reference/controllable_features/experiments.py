@@ -1,7 +1,8 @@
 r"""The grid-world experiments of Section 3: named arms, seeded runs and their summaries.
 
 An *arm* is a set of overrides of the default `Config`; `ARMS` names the ones the
-documentation page reports (`PAPER` gives the paper's Algorithm 1 as written). The reproduce
+documentation page reports (`PAPER` gives the paper's Algorithm 1 as written, `AUTHORS` the
+authors' released code). The reproduce
 command and the gallery examples both run arms through
 [`run_seed`][reference.controllable_features.experiments.run_seed] and
 [`run_arm`][reference.controllable_features.experiments.run_arm], so the experiments are
@@ -18,7 +19,8 @@ from .measures import policy_selectivity, selectivity_ceiling
 from .model import Config
 from .training import train
 
-__all__ = ["PAPER", "ARMS", "GALLERY_STEPS", "run_seed", "run_arm", "summarise", "gap"]
+__all__ = ["PAPER", "AUTHORS", "ARMS", "SHORT_STEPS", "GALLERY_STEPS", "run_seed", "run_arm",
+           "summarise", "gap"]
 
 _LAM = Config().lam
 
@@ -26,30 +28,50 @@ _LAM = Config().lam
 #: policies and the REINFORCE estimator.
 PAPER: dict = {"policy_input": "state", "estimator": "reinforce"}
 
+#: Overrides of `Config` that follow the authors' released code (bengioe/implementations,
+#: DL/ICF_simple/main.py) as closely as dense layers allow: state-dependent policies as a linear
+#: head on the encoder's last hidden layer, tanh features, a decoder reading the encoder's first
+#: hidden layer, one uniformly drawn action per state scored without REINFORCE, K = 6, the
+#: code's reconstruction weight 0.1 (lambda = 30 in our units), Adam 5e-4 and 20 x 500 updates.
+AUTHORS: dict = {"policy_input": "encoder", "feature_activation": "tanh",
+                 "decoder_input": "encoder", "estimator": "uniform", "n_features": 6,
+                 "lam": 30.0, "lr": 5e-4, "steps": 10000, "hidden": (64, 32),
+                 "decoder_hidden": (64,)}
+
+#: Number of updates of the sensitivity arms (half the default), so that the reproduce run,
+#: with the authors' arms at their 10,000 updates, fits in about 15 minutes on 2 cores.
+SHORT_STEPS = 1500
+
 #: Overrides of the default `Config` for each arm.
 ARMS: dict = {
     "default": {},
+    "authors": dict(AUTHORS),
+    "authors_reinforce": dict(AUTHORS, estimator="reinforce"),
     "paper": dict(PAPER),
     "exact_state": {"policy_input": "state"},
     "reinforce_stateless": {"estimator": "reinforce"},
     "trajectory": {"sampling": "trajectory"},
     "replay": {"sampling": "replay"},
-    "lam_low": {"lam": 0.1 * _LAM},
-    "lam_high": {"lam": 10.0 * _LAM},
-    "k2": {"n_features": 2},
-    "k8": {"n_features": 8},
-    "abs": {"variant": "abs"},
-    "positive": {"variant": "positive"},
-    "log": {"transform": "log"},
-    "log1p": {"transform": "log1p"},
+    # sensitivity arms, at SHORT_STEPS updates; "short" is the default at the same length
+    "short": {"steps": SHORT_STEPS},
+    "lam_low": {"lam": 0.1 * _LAM, "steps": SHORT_STEPS},
+    "lam_high": {"lam": 10.0 * _LAM, "steps": SHORT_STEPS},
+    "k2": {"n_features": 2, "steps": SHORT_STEPS},
+    "k8": {"n_features": 8, "steps": SHORT_STEPS},
+    "abs": {"variant": "abs", "steps": SHORT_STEPS},
+    "positive": {"variant": "positive", "steps": SHORT_STEPS},
+    "log": {"transform": "log", "steps": SHORT_STEPS},
+    "log1p": {"transform": "log1p", "steps": SHORT_STEPS},
+    "abs_log": {"variant": "abs", "transform": "log", "steps": SHORT_STEPS},
+    "noise": {"noise": 0.1, "steps": SHORT_STEPS},
     "autoencoder": {"lam": 0.0},
 }
 
 #: Number of updates per run in the gallery examples that train many models (half the default).
-GALLERY_STEPS = 1500
+GALLERY_STEPS = SHORT_STEPS
 
 
-def run_seed(seed: int, steps: int | None = None, **overrides) -> dict:
+def run_seed(seed: int, steps: int | None = None, /, **overrides) -> dict:
     r"""Train one model by Algorithm 1 (seeded ``np.random.default_rng(seed)``) and measure it.
 
     The measures are those of Section 3, on all 121 states, plus the mean alignment
@@ -59,7 +81,8 @@ def run_seed(seed: int, steps: int | None = None, **overrides) -> dict:
     ----------
     seed : int
     steps : int or None
-        Number of updates (``None``: the configuration's default).
+        Number of updates; overrides a ``steps`` in ``overrides`` (``None``: the arm's or the
+        configuration's default).
     **overrides
         Fields of [`Config`][reference.controllable_features.model.Config].
 

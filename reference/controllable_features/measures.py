@@ -11,6 +11,11 @@ from .grid_world import N_POS, all_positions, render, step
 from .model import autoencoder_loss, encode, policy_log_probs
 from .objectives import expected_selectivity
 
+#: Total variance (sum of squares over the 121 states) below which a feature counts as
+#: constant: its correlation ratio is then 0 instead of 0/0 (float64 rounding of an exactly
+#: constant feature leaves sums of squares near 1e-30, far below this).
+CONSTANT_SS = 1e-12
+
 __all__ = ["feature_grid", "alignment", "policy_selectivity", "policy_directions",
            "selectivity_ceiling", "evaluate"]
 
@@ -69,7 +74,8 @@ def alignment(params: dict) -> dict:
     for j in range(2):
         means = np.stack([F[xy[:, j] == v].mean(0) for v in range(N_POS)])   # (N_POS, K)
         between = (N_POS * (means - F.mean(0)) ** 2).sum(0)
-        eta[:, j] = np.sqrt(np.where(tot > 1e-12, between / np.where(tot > 1e-12, tot, 1), 0))
+        varies = tot > CONSTANT_SS
+        eta[:, j] = np.sqrt(np.where(varies, between / np.where(varies, tot, 1), 0))
     return {"corr": corr, "eta": eta, "corr_x": float(corr[:, 0].max()),
             "corr_y": float(corr[:, 1].max()), "eta_x": float(eta[:, 0].max()),
             "eta_y": float(eta[:, 1].max())}

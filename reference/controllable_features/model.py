@@ -4,6 +4,16 @@ The encoder $h = f(s) \in \mathbb R^K$ and the decoder $\hat s = g(h)$ are MLPs;
 policies $\pi_k(a \mid s)$ share a trunk on the image and each has a linear head and a softmax
 over the four actions. Our default setup replaces them by $K$ state-independent distributions
 $\pi_k(a)$ (``policy_input="none"``). `Config` holds the hyperparameters of one run.
+
+The authors' released code builds the model differently, and ``Config`` can follow it: tanh
+features (``feature_activation="tanh"``), policies as a linear head on the encoder's last
+hidden layer (``policy_input="encoder"``) and a decoder that reads the encoder's first hidden
+layer instead of the features (``decoder_input="encoder"``).
+
+The architecture is explicit in the keys of the parameter dict (never guessed from array
+shapes): ``"f"`` (linear features) or ``"f_tanh"``; ``"g"`` (decoder on the features) or
+``"g_enc"``; and one of ``"pi_heads"`` (with the trunk ``"pi_trunk"``), ``"pi_const"``
+(state-independent) or ``"pi_enc"`` (head on the encoder's hidden layer).
 """
 
 from __future__ import annotations
@@ -41,9 +51,11 @@ class Config:
         [`selectivity`][reference.controllable_features.objectives.selectivity]).
     transform : {"none", "log", "log1p"}
         Transform of selectivity inside the objective.
-    estimator : {"reinforce", "exact"}
+    estimator : {"reinforce", "exact", "uniform"}
         Algorithm 1 samples one action per feature and uses REINFORCE; "exact" sums over the
-        four actions (our addition: the action set is tiny).
+        four actions (our addition: the action set is tiny); "uniform" draws one action per
+        state uniformly and differentiates $\pi_k(a \mid s)\,\mathrm{sel}$ directly, as the
+        authors' code does.
     sampling : {"iid", "trajectory", "replay"}
         Where states come from (see
         [`StateSampler`][reference.controllable_features.training.StateSampler]).
@@ -61,9 +73,16 @@ class Config:
         Hidden widths of the decoder.
     policy_hidden : tuple of int
         Hidden widths of the policies' shared trunk.
-    policy_input : {"state", "none"}
-        ``"state"``: $\pi_k(a \mid s)$ as in the paper; ``"none"``: each policy is one
-        learned distribution over actions, the same in every state (our ablation).
+    policy_input : {"state", "none", "encoder"}
+        ``"state"``: $\pi_k(a \mid s)$ on its own trunk; ``"encoder"``: $\pi_k(a \mid s)$
+        as a linear head on the encoder's last hidden layer, as in the authors' code;
+        ``"none"``: each policy is one learned distribution over actions, the same in every
+        state (our ablation).
+    feature_activation : {"linear", "tanh"}
+        Output nonlinearity of the encoder (the authors' code: tanh).
+    decoder_input : {"features", "encoder"}
+        What the decoder reads: the features $f(s)$ (Eq. (2)), or the encoder's first hidden
+        layer, as the authors' code reconstructs from its convolutional maps.
     warmup : int
         Updates over which $\lambda$ ramps linearly from 0 to ``lam`` (0: no ramp); the
         first updates are then autoencoder training. Our addition, not in the paper.
@@ -90,6 +109,8 @@ class Config:
     decoder_hidden: tuple = (64,)
     policy_hidden: tuple = (32,)
     policy_input: str = "none"
+    feature_activation: str = "linear"
+    decoder_input: str = "features"
     warmup: int = 0
     baseline_decay: float = 0.9
     buffer_size: int = 1000
@@ -102,10 +123,11 @@ class Config:
 def init_params(config: Config, rng: np.random.Generator) -> dict:
     r"""Initial parameters of the encoder, decoder and policies of Section 2.
 
-    The encoder $f$ maps the 144-pixel image to $K$ features, the decoder $g$ maps them back;
-    the $K$ policies share a trunk on the image and each has a linear head with a softmax over
-    the four actions. With ``policy_input="none"`` the heads read a constant input of 1 and
-    start at zero, so every policy starts uniform.
+    The encoder $f$ maps the 144-pixel image to $K$ features, the decoder $g$ maps them (or
+    the encoder's first hidden layer) back; the $K$ policies have a linear head each with a
+    softmax over the four actions, on their own trunk or on the encoder's last hidden layer.
+    With ``policy_input="none"`` the heads read a constant input of 1 and start at zero, so
+    every policy starts uniform.
 
     Parameters
     ----------
@@ -115,7 +137,8 @@ def init_params(config: Config, rng: np.random.Generator) -> dict:
     Returns
     -------
     params : dict
-        ``{"f": mlp, "g": mlp, "pi_trunk": mlp, "pi_heads": dense}`` (lists/dicts of arrays).
+        Encoder ``"f"`` or ``"f_tanh"``, decoder ``"g"`` or ``"g_enc"``, ``"pi_trunk"`` and
+        one of ``"pi_heads"``, ``"pi_const"``, ``"pi_enc"`` (see the module doc).
     """
     if not isinstance(config, Config):
         raise ValueError("config must be a Config")
@@ -124,16 +147,32 @@ def init_params(config: Config, rng: np.random.Generator) -> dict:
     # draw order (trunk, f, g, heads) fixes what a seed gives; keep it
     trunk = nn.mlp_init([d] + ph, rng) if ph else []
     f = nn.mlp_init([d] + list(config.hidden) + [k], rng)
-    g = nn.mlp_init([k] + list(config.decoder_hidden) + [d], rng)
+    g_in = config.hidden[0] if config.decoder_input == "encoder" else k
+    g = nn.mlp_init([g_in] + list(config.decoder_hidden) + [d], rng)
+    params = {"f_tanh" if config.feature_activation == "tanh" else "f": f,
+              "g_enc" if config.decoder_input == "encoder" else "g": g, "pi_trunk": trunk}
     if config.policy_input == "none":
-        heads = {"W": np.zeros((1, 4 * k)), "b": np.zeros(4 * k)}
+        params["pi_const"] = {"W": np.zeros((1, 4 * k)), "b": np.zeros(4 * k)}
+    elif config.policy_input == "encoder":
+        params["pi_enc"] = nn.dense_init(config.hidden[-1], 4 * k, rng)
     else:
-        heads = nn.dense_init(ph[-1] if ph else d, 4 * k, rng)
-    return {"f": f, "g": g, "pi_trunk": trunk, "pi_heads": heads}
+        params["pi_heads"] = nn.dense_init(ph[-1] if ph else d, 4 * k, rng)
+    return params
+
+
+def _encoder_pass(params: dict, s):
+    """Encoder hidden activations (first, last; ``s`` itself for a linear encoder) and $f(s)$."""
+    tanh = "f_tanh" in params
+    layers = params["f_tanh" if tanh else "f"]
+    hid = [s]
+    for layer in layers[:-1]:
+        hid.append(nn.relu(nn.dense_apply(layer, hid[-1])))
+    h = nn.dense_apply(layers[-1], hid[-1])
+    return hid[min(1, len(hid) - 1)], hid[-1], (anp.tanh(h) if tanh else h)
 
 
 def encode(params: dict, s):
-    r"""The encoder $h = f(s)$ of Section 2: an MLP with a linear output.
+    r"""The encoder $h = f(s)$ of Section 2: an MLP with a linear (or tanh) output.
 
     Parameters
     ----------
@@ -146,7 +185,7 @@ def encode(params: dict, s):
     h : array, shape (B, K)
     """
     _checks.states(s, GRID * GRID)
-    return nn.mlp_apply(params["f"], s)
+    return _encoder_pass(params, s)[2]
 
 
 def decode(params: dict, h):
@@ -156,19 +195,22 @@ def decode(params: dict, h):
     ----------
     params : dict
     h : array, shape (B, K)
+        The features; with a ``"g_enc"`` decoder (``decoder_input="encoder"``), the encoder's
+        first hidden layer, shape (B, hidden[0]).
 
     Returns
     -------
     s_hat : array, shape (B, 144)
     """
-    return nn.mlp_apply(params["g"], h)
+    return nn.mlp_apply(params["g_enc"] if "g_enc" in params else params["g"], h)
 
 
 def policy_log_probs(params: dict, s):
     r"""Log-probabilities $\log \pi_k(a \mid s)$ of the $K$ policies of Section 2.
 
-    A shared ReLU trunk, then one linear head per feature and a softmax over the four actions.
-    (Heads with a single input row are state-independent policies: ``policy_input="none"``.)
+    A shared ReLU trunk (``"pi_heads"``) or the encoder's last hidden layer (``"pi_enc"``),
+    then one linear head per feature and a softmax over the four actions; ``"pi_const"`` heads
+    read a constant 1 (state-independent policies, ``policy_input="none"``).
 
     Parameters
     ----------
@@ -180,12 +222,18 @@ def policy_log_probs(params: dict, s):
     log_pi : array, shape (B, K, 4)
     """
     _checks.states(s, GRID * GRID)
-    h = s if np.shape(params["pi_heads"]["W"])[0] != 1 else np.ones((np.shape(s)[0], 1))
-    for layer in params["pi_trunk"]:
-        h = nn.relu(nn.dense_apply(layer, h))
-    z = nn.dense_apply(params["pi_heads"], h)                         # (B, 4K)
-    k = np.shape(params["pi_heads"]["b"])[0] // 4
-    return nn.log_softmax(anp.reshape(z, (np.shape(s)[0], k, 4)), axis=-1)
+    b = np.shape(s)[0]
+    if "pi_const" in params:
+        heads, h = params["pi_const"], np.ones((b, 1))
+    elif "pi_enc" in params:
+        heads, h = params["pi_enc"], _encoder_pass(params, s)[1]
+    else:
+        heads, h = params["pi_heads"], s
+        for layer in params["pi_trunk"]:
+            h = nn.relu(nn.dense_apply(layer, h))
+    z = nn.dense_apply(heads, h)                                      # (B, 4K)
+    k = np.shape(heads["b"])[0] // 4
+    return nn.log_softmax(anp.reshape(z, (b, k, 4)), axis=-1)
 
 
 def autoencoder_loss(params: dict, s):
@@ -204,5 +252,7 @@ def autoencoder_loss(params: dict, s):
     -------
     loss : float
     """
-    r = s - decode(params, encode(params, s))
+    _checks.states(s, GRID * GRID)
+    first, _, h = _encoder_pass(params, s)
+    r = s - decode(params, first if "g_enc" in params else h)
     return 0.5 * anp.mean(anp.sum(r * r, axis=-1))

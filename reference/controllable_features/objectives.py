@@ -189,10 +189,15 @@ def objective(params: dict, positions, config: Config, rng: np.random.Generator 
     -------
     loss : float
     """
+    return _objective_and_J(params, positions, config, rng, lam)[0]
+
+
+def _objective_and_J(params, positions, config, rng=None, lam=None):
+    """`objective` and the batch's $J$ (B, K) from the same pass (``None`` if config.lam is 0)."""
     lam = config.lam if lam is None else lam
     ae = autoencoder_loss(params, render(positions))
-    if lam == 0:
-        return ae
+    if config.lam == 0:                 # a plain autoencoder: no selectivity to record
+        return ae, None
     J, _ = expected_selectivity(params, positions, config.variant, config.transform, rng,
                                 config.noise, config.eps)
-    return ae - lam * anp.sum(anp.mean(J, axis=0))
+    return ae - lam * anp.sum(anp.mean(J, axis=0)), J

@@ -12,8 +12,8 @@ import numpy as np
 
 from .. import nn
 from . import _checks
-from .estimators import exact_gradient, reinforce_gradient
-from .grid_world import N_POS, all_positions, render, sample_positions, step
+from .estimators import exact_gradient, reinforce_gradient, uniform_gradient
+from .grid_world import N_POS, all_positions, render, rollout, sample_positions
 from .measures import evaluate
 from .model import Config, init_params, policy_log_probs
 
@@ -27,7 +27,8 @@ class StateSampler:
     Algorithm 1. ``"trajectory"``: one agent walks on, and each update takes the next
     ``batch`` consecutive states of its stream (same number of transitions as i.i.d.).
     ``"replay"``: the same walk fills a buffer of the last ``buffer_size`` states and each
-    update draws ``batch`` states uniformly from it.
+    update draws ``batch`` states uniformly from it. The walk is one
+    [`rollout`][reference.controllable_features.grid_world.rollout] continued across updates.
 
     Parameters
     ----------
@@ -38,7 +39,8 @@ class StateSampler:
         Action noise of the walk.
     behaviour : {"random", "policies"}
         Behaviour policy of the walk: uniformly random actions, or at each step the policy
-        $\pi_k$ of a feature $k$ drawn uniformly (needs ``params`` in
+        $\pi_k$ of a feature $k$ drawn uniformly, i.e. the mixture $\tfrac1K \sum_k \pi_k$
+        (needs ``params`` in
         [`sample`][reference.controllable_features.training.StateSampler.sample]).
     buffer_size : int
         Capacity of the replay buffer.
@@ -53,25 +55,21 @@ class StateSampler:
         self.buffer = np.empty((0, 2), dtype=np.int64)
 
     def _walk(self, n, params, rng):
+        """The next ``n`` states of the agent's walk (one `rollout`), resuming where it stopped."""
         if self.position is None:
             self.position = sample_positions(1, rng)[0]
-        out = np.empty((n, 2), dtype=np.int64)
-        p = self.position
+        probs = None
         if self.behaviour == "policies":
             if params is None:
                 raise ValueError("behaviour='policies' needs params")
-            probs = np.exp(policy_log_probs(params, render(all_positions())))  # (121, K, 4)
-            k = probs.shape[1]
-        for t in range(n):
-            out[t] = p
-            if self.behaviour == "random":
-                a = rng.integers(4)
-            else:
-                pr = probs[p[0] * N_POS + p[1], rng.integers(k)]
-                a = rng.choice(4, p=pr / pr.sum())
-            p = step(p[None], np.array([a]), rng, self.noise)[0]
-        self.position = p
-        return out
+            # a feature k drawn uniformly, then a ~ pi_k: the mixture of the K policies
+            mix = np.exp(policy_log_probs(params, render(all_positions()))).mean(1)  # (121, 4)
+
+            def probs(p):
+                return mix[p[0] * N_POS + p[1]] / mix[p[0] * N_POS + p[1]].sum()
+        visited, _ = rollout(self.position, n, rng, self.noise, probs)    # (n + 1, 2)
+        self.position = visited[-1]
+        return visited[:-1]
 
     def sample(self, rng: np.random.Generator, params=None) -> np.ndarray:
         r"""The positions of the next update (Algorithm 1, "sample states").
@@ -105,7 +103,9 @@ def train(config: Config, rng: np.random.Generator, progress: bool = False,
     $s'$, and step on the REINFORCE surrogate with a per-feature running-mean baseline
     ([`reinforce_gradient`][reference.controllable_features.estimators.reinforce_gradient]);
     with "exact" (our addition for four actions) step on the objective, which sums over all
-    actions ([`exact_gradient`][reference.controllable_features.estimators.exact_gradient]).
+    actions ([`exact_gradient`][reference.controllable_features.estimators.exact_gradient]);
+    with "uniform" (the authors' code) score one uniformly drawn action per state
+    ([`uniform_gradient`][reference.controllable_features.estimators.uniform_gradient]).
     The paper alternates an autoencoder step and a selectivity step; we take one Adam step on
     their sum, which moves along the same combined gradient. With ``config.warmup > 0``,
     $\lambda$ ramps as $\lambda_i = \lambda \min(1, i / \mathrm{warmup})$.
@@ -151,6 +151,8 @@ def train(config: Config, rng: np.random.Generator, progress: bool = False,
         pos = sampler.sample(rng, p)                                  # (B, 2)
         if config.estimator == "exact" or config.lam == 0:
             value, g, sel = exact_gradient(p, pos, config, lam, rng)
+        elif config.estimator == "uniform":
+            value, g, sel = uniform_gradient(p, pos, config, lam, rng)
         else:
             value, g, sel, baseline = reinforce_gradient(p, pos, config, lam, rng, baseline)
         if sel is not None:
