@@ -102,10 +102,10 @@ def fit_classifier(images, *, steps, rng, batch=64, width=32, step_size=1e-3,
     r"""Train Conv-4 as an ordinary classifier over all training classes (Section 4.1.1 baseline).
 
     The same embedding as the matching network, followed by a softmax layer over the
-    $C 	imes |\mathrm{rotations}|$ training classes, trained on random mini-batches with the
+    $C \times |\mathrm{rotations}|$ training classes, trained on random mini-batches with the
     cross-entropy
 
-    $$ -rac{1}{B}\sum_{b} \log \operatorname{softmax}ig(W^	op f'(x_b) + cig)_{y_b} . $$
+    $$ -\frac{1}{B}\sum_{b} \log \operatorname{softmax}\big(W^\top f'(x_b) + c\big)_{y_b} . $$
 
     Its Conv-4 features are then used by
     [`feature_nn`][reference.matching_networks.baselines.feature_nn].
@@ -148,7 +148,7 @@ def fit_classifier(images, *, steps, rng, batch=64, width=32, step_size=1e-3,
 def feature_nn(classifier_params, support, support_labels, query, metric="cosine"):
     r"""Nearest neighbour on the features of an ordinary classifier (Section 4.1.1 baseline).
 
-    $$ \hat y(\hat x) = y_{i^*}, \qquad i^* = rg\max_i \cosig(f'(\hat x), f'(x_i)ig) , $$
+    $$ \hat y(\hat x) = y_{i^*}, \qquad i^* = \arg\max_i \cos\big(f'(\hat x), f'(x_i)\big) , $$
 
     with $f'$ the Conv-4 of [`fit_classifier`][reference.matching_networks.baselines.fit_classifier]
     (batch statistics of this episode).

@@ -79,7 +79,7 @@ def fit(images, rng: np.random.Generator, *, n_steps: int = 3000, batch_sets: in
         alpha0: float = 0.0, time_limit=None, dtype=np.float32):
     r"""Train a Bernoulli Neural Statistician on Omniglot character sets (Section 5.3).
 
-    Each step draws a set size $N \sim U\{N_\min, \dots, N_\max\}$; with $N_\min = 1$
+    Each step draws a set size $N \sim U\{N_{\min}, \dots, N_{\max}\}$; with $N_{\min} = 1$
     the statistic network also sees the single-image sets that few-shot classification feeds
     it, while sets of one let the item latent and the context trade roles (nothing is shared
     within a set of one). The paper trains on sets of 5, as we read it. The networks are MLPs

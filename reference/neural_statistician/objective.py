@@ -105,6 +105,7 @@ def elbo_terms(params: dict, D, rng: np.random.Generator) -> dict:
     R_D = \mathbb E_{q(c, Z \mid D)} \sum_{x \in D} \log p(x \mid z_{1:L}, c), \qquad
     C_D = \mathrm{KL}\big(q(c \mid D) \,\|\, p(c)\big),
     $$
+
     $$
     L_D = \mathbb E_{q(c, Z \mid D)} \sum_{x \in D} \sum_{l=1}^{L}
     \mathrm{KL}\big(q(z_l \mid z_{l+1}, x, c) \,\|\, p(z_l \mid z_{l+1}, c)\big).
