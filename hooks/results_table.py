@@ -17,10 +17,12 @@ filled from the run's own metrics (and its ``seed``), so the text always describ
 the run used. A row whose value is missing (``None``) shows "—", followed by the row's
 ``missing`` reason when the reproduce module gave one; a present value never shows a reason.
 
-The footer flags a results file that is older than the code it describes: recorded at a commit
-that does not contain the last commit touching ``reference/<paper>/`` (or ``reference/<paper>.py``)
-or ``reference/reproduce/<paper>.py`` (``git merge-base --is-ancestor``), or recorded from a
-working tree with uncommitted changes (a commit ending in ``-dirty``). Without git, no flag.
+The footer flags a results file that is older than the code it describes: the code of
+``reference/<paper>/`` (or ``reference/<paper>.py``) and ``reference/reproduce/<paper>.py`` at the
+commit the file records differs from the code at ``HEAD``, or the file was recorded from a working
+tree with uncommitted changes (a commit ending in ``-dirty``). "Code" is each module's syntax tree
+without docstrings (comments never reach the tree), so a commit that only edits docstrings or
+comments leaves the results current, and any other edit flags them. Without git, no flag.
 
 A paper with no JSON yet gets a note saying which command to run, or, when the paper has no
 reproduce entry yet, that it is in progress (the build goes on). A key that is not in an existing
@@ -31,7 +33,9 @@ are left alone, so they can be documented.
 
 from __future__ import annotations
 
+import ast
 import functools
+import hashlib
 import json
 import math
 import re
@@ -172,23 +176,66 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess | None:
         return None
 
 
+def _code_paths(paper: str) -> list[str]:
+    return [f"reference/{paper}", f"reference/{paper}.py", f"reference/reproduce/{paper}.py"]
+
+
+def code_fingerprint(path: str, source: bytes) -> str:
+    """A hash of a file's code: for Python, its syntax tree with every docstring removed."""
+    text = source
+    if path.endswith(".py"):
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            pass
+        else:
+            for node in ast.walk(tree):
+                body = getattr(node, "body", None)
+                if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                      ast.AsyncFunctionDef)) and body
+                        and isinstance(body[0], ast.Expr)
+                        and isinstance(body[0].value, ast.Constant)
+                        and isinstance(body[0].value.value, str)):
+                    node.body = body[1:] or [ast.Pass()]
+            text = ast.dump(tree).encode()
+    return hashlib.sha256(path.encode() + b"\0" + text).hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def _blob_fingerprint(root: Path, path: str, blob: str) -> str | None:
+    proc = subprocess.run(["git", "cat-file", "blob", blob], cwd=root, capture_output=True,
+                          timeout=30)
+    return code_fingerprint(path, proc.stdout) if proc.returncode == 0 else None
+
+
+@functools.lru_cache(maxsize=None)
+def code_at(root: Path, commit: str, paper: str) -> str | None:
+    """Fingerprint of the paper's code at ``commit`` (``None`` without git or that commit)."""
+    proc = _git(root, "ls-tree", "-r", commit, "--", *_code_paths(paper))
+    if proc is None or proc.returncode != 0:
+        return None
+    parts = []
+    entries = sorted((line.partition("\t")[2], line.split()[2])  # (path, blob sha)
+                     for line in proc.stdout.splitlines())
+    for path, blob in entries:
+        part = _blob_fingerprint(root, path, blob)
+        if part is None:
+            return None
+        parts.append(part)
+    return hashlib.sha256("".join(parts).encode()).hexdigest()
+
+
 @functools.lru_cache(maxsize=None)
 def last_code_change(root: Path, paper: str) -> tuple[str, str] | None:
-    """``(sha, date)`` of the last commit touching the paper's code or reproduce entry."""
-    paths = [f"reference/{paper}", f"reference/{paper}.py", f"reference/reproduce/{paper}.py"]
-    proc = _git(root, "log", "-1", "--format=%H %cs", "--", *paths)
+    """``(sha, date)`` of the last commit that changed the paper's code (not only docstrings)."""
+    proc = _git(root, "log", "--format=%H %cs", "--", *_code_paths(paper))
     if proc is None or proc.returncode != 0 or not proc.stdout.strip():
         return None
-    sha, _, date = proc.stdout.strip().partition(" ")
-    return sha, date
-
-
-@functools.lru_cache(maxsize=None)
-def _is_ancestor(root: Path, older: str, newer: str) -> bool | None:
-    proc = _git(root, "merge-base", "--is-ancestor", older, newer)
-    if proc is None or proc.returncode not in (0, 1):
-        return None  # no git, or a commit this clone does not have
-    return proc.returncode == 0
+    for line in proc.stdout.strip().splitlines():
+        sha, _, date = line.partition(" ")
+        if code_at(root, sha, paper) != code_at(root, sha + "^", paper):
+            return sha, date
+    return None
 
 
 def staleness_note(record: dict, root: Path | None) -> str:
@@ -200,11 +247,14 @@ def staleness_note(record: dict, root: Path | None) -> str:
     if commit.endswith("-dirty"):
         notes.append(f"they were recorded from a working tree with uncommitted changes to the "
                      f"code, so commit `{commit[:10]}` does not identify the code exactly")
-    change = last_code_change(root, paper) if root is not None and commit else None
-    if change is not None and _is_ancestor(root, change[0], commit.removesuffix("-dirty")) \
-            is False:
+    recorded = commit.removesuffix("-dirty")
+    now = code_at(root, "HEAD", paper) if root is not None and commit else None
+    then = code_at(root, recorded, paper) if now is not None else None
+    if now is not None and then is not None and now != then:
+        change = last_code_change(root, paper)
+        since = f" (commit `{change[0][:10]}` of {change[1]})" if change else ""
         notes.append(f"they were recorded at commit `{commit[:10]}`, before the last change to "
-                     f"the code they describe (commit `{change[0][:10]}` of {change[1]})")
+                     f"the code they describe{since}")
     if not notes:
         return ""
     return (f'!!! warning "Older than the code"\n'

@@ -48,6 +48,8 @@ def central_difference(resolve: Callable[..., float], params: Sequence[np.ndarra
     Returns
     -------
     ndarray, shaped like ``params[argnum]``
+        The estimated partial derivatives, one per entry of the parameter (0 where ``mask``
+        is false).
     """
     p = np.asarray(params[argnum])
     steps = np.broadcast_to(np.asarray(step, dtype=float), p.shape)
@@ -69,7 +71,20 @@ def central_difference(resolve: Callable[..., float], params: Sequence[np.ndarra
 
 
 def relative_error(a, b) -> float:
-    r"""$\max |a - b| / \max |b|$ (with $\max |b|$ floored at ``1e-300``)."""
+    r"""$\max |a - b| / \max |b|$ (with $\max |b|$ floored at ``1e-300``).
+
+    Parameters
+    ----------
+    a : array_like
+        The value under test, e.g. an analytic gradient.
+    b : array_like
+        The reference value, e.g. finite differences; broadcast against ``a``.
+
+    Returns
+    -------
+    float
+        The largest absolute difference, relative to the largest entry of ``b``.
+    """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(b))), 1e-300))
 
@@ -87,12 +102,21 @@ def random_mixture(rng: np.random.Generator, D: int, K: int, log10_scale=(-1.0, 
     Parameters
     ----------
     rng : numpy.random.Generator
-    D, K : int
-        Dimensions and components.
+        Source of every random draw.
+    D : int
+        Number of dimensions.
+    K : int
+        Number of mixture components.
     log10_scale : (float, float)
+        Range ``(low, high)`` of $\log_{10}$ of the scales; the default gives scales from 0.1
+        to 10.
     spread : float
+        Standard deviation of the means, in units of the median scale.
     full : bool
+        If true, return Cholesky factors of full covariances instead of diagonal scales.
     corr : float
+        Size of the off-diagonal Cholesky entries (their standard deviation is
+        ``corr / sqrt(D)``); used only with ``full=True``.
 
     Returns
     -------
@@ -117,6 +141,20 @@ def best_time(fn: Callable[[], object], repeats: int, clock=time.process_time) -
     threads), which other jobs on a shared machine barely change; pass ``time.perf_counter``
     for wall time. The benchmarks, the reproduce commands and the gallery time with this one
     function.
+
+    Parameters
+    ----------
+    fn : callable
+        The code to time, called with no arguments; its result is discarded.
+    repeats : int
+        Number of timed calls (positive); the minimum is the least disturbed one.
+    clock : callable
+        The timer, ``time.process_time`` (CPU seconds) by default.
+
+    Returns
+    -------
+    float
+        The shortest of the ``repeats`` timings, in seconds of ``clock``.
     """
     if int(repeats) != repeats or repeats < 1:
         raise ValueError(f"repeats must be a positive integer, got {repeats!r}")

@@ -169,13 +169,24 @@ def repo(tmp_path):
     (root / "README.md").write_text("docs only\n")
     _git(root, "add", ".")
     third = _git(root, "commit", "-q", "-m", "docs only")
-    return root, first, second, third
+    (root / "reference" / "mixture_gradients.py").write_text(
+        '"""A module docstring."""\n\n\nx = 2  # a comment\n')
+    _git(root, "add", ".")
+    fourth = _git(root, "commit", "-q", "-m", "docstring and comment only")
+    return root, first, second, third, fourth
 
 
-@pytest.mark.parametrize("which, stale", [(1, True), (2, False), (3, False)])
+def _clear_caches(results_table):
+    for f in (results_table.last_code_change, results_table.code_at,
+              results_table._blob_fingerprint):
+        f.cache_clear()
+
+
+@pytest.mark.parametrize("which, stale", [(1, True), (2, False), (3, False), (4, False)])
 def test_footer_flags_results_older_than_the_code(results_table, repo, which, stale):
+    """Stale when the code differs from HEAD's; docstring- or comment-only commits do not count."""
     root, *commits = repo
-    results_table.last_code_change.cache_clear()
+    _clear_caches(results_table)
     record = _record(quick=False, commit=commits[which - 1])
     (root / "docs" / "results" / "mixture_gradients.json").write_text(json.dumps(record))
     out = _render(results_table, "<!-- results-table: mixture_gradients -->", root / "docs")
@@ -185,8 +196,23 @@ def test_footer_flags_results_older_than_the_code(results_table, repo, which, st
         assert "`python -m reference.reproduce mixture_gradients`" in out
 
 
+def test_code_fingerprint_ignores_docstrings_and_comments_only(results_table):
+    fp = results_table.code_fingerprint
+    base = fp("m.py", b"def f(x):\n    return x + 1\n")
+    assert fp("m.py", b'def f(x):\n    """Doc."""\n    return x + 1  # note\n') == base
+    assert fp("m.py", b"def f(x):\n    return x + 2\n") != base
+    assert fp("m.py", b'def f(x):\n    s = "not a docstring"\n    return x + 1\n') != base
+    assert fp("n.py", b"def f(x):\n    return x + 1\n") != base  # a moved file is a change
+
+
+def test_footer_names_the_last_code_change_not_a_docstring_commit(results_table, repo):
+    root, first, second, _, _ = repo
+    _clear_caches(results_table)
+    assert results_table.last_code_change(root, "mixture_gradients")[0] == second
+
+
 def test_footer_flags_results_from_a_dirty_tree(results_table, repo):
-    root, _, second, _ = repo
+    root, _, second, _, _ = repo
     record = _record(quick=False, commit=second + "-dirty")
     (root / "docs" / "results" / "mixture_gradients.json").write_text(json.dumps(record))
     out = _render(results_table, "<!-- results-table: mixture_gradients -->", root / "docs")

@@ -48,12 +48,17 @@ def sample_actions(params: dict, positions, rng: np.random.Generator) -> np.ndar
     Parameters
     ----------
     params : dict
+        From [`init_params`][reference.controllable_features.model.init_params].
     positions : array_like of int, shape (B, 2)
+        The batch of states $s_b$, as the agent's ``(row, col)``.
     rng : np.random.Generator
+        Source of the uniform numbers, one per state and policy.
 
     Returns
     -------
     actions : ndarray, shape (B, K), int
+        ``actions[b, k]`` is the action of policy $\pi_k$ in state $s_b$, an index into
+        `ACTIONS`.
     """
     pi = np.exp(policy_log_probs(params, render(positions)))          # (B, K, 4)
     cum = np.cumsum(pi, axis=-1)
@@ -69,8 +74,12 @@ def sampled_selectivity(params: dict, positions, actions, next_positions,
     Parameters
     ----------
     params : dict
+        From [`init_params`][reference.controllable_features.model.init_params].
     positions : array_like of int, shape (B, 2)
+        The batch of states $s_b$, as the agent's ``(row, col)``.
     actions : array_like of int, shape (B, K)
+        The action $a_{bk}$ taken by policy $k$ in state $s_b$, e.g. from
+        [`sample_actions`][reference.controllable_features.estimators.sample_actions].
     next_positions : array_like of int, shape (B, K, 2)
         $s'_{bk}$ reached by action ``actions[b, k]`` from ``positions[b]``.
     config : Config
@@ -79,6 +88,8 @@ def sampled_selectivity(params: dict, positions, actions, next_positions,
     Returns
     -------
     sel : ndarray, shape (B, K)
+        The reward $T(\mathrm{sel}(s_b, a_{bk}, k))$: feature $k$'s selectivity for the
+        action its own policy took.
     """
     b, k = np.shape(actions)
     h = encode(params, render(positions))                            # (B, K)
@@ -107,18 +118,24 @@ def reinforce_surrogate(params: dict, positions, actions, next_positions, advant
     Parameters
     ----------
     params : dict
+        From [`init_params`][reference.controllable_features.model.init_params].
     positions : array_like of int, shape (B, 2)
+        The batch of states $s_b$, as the agent's ``(row, col)``.
     actions : array_like of int, shape (B, K)
+        The action $a_{bk}$ taken by policy $k$ in state $s_b$.
     next_positions : array_like of int, shape (B, K, 2)
+        $s'_{bk}$, the state that action ``actions[b, k]`` led to from ``positions[b]``.
     advantage : ndarray, shape (B, K)
         Constant (no gradient): selectivity minus baseline.
     config : Config
+        The run's settings; the loss uses ``lam``, ``variant``, ``transform`` and ``eps``.
     lam : float or None
         Overrides ``config.lam``.
 
     Returns
     -------
     loss : float
+        The value of the surrogate loss; only its gradient in ``params`` is meaningful.
     """
     positions = _checks.positions(positions, N_POS)
     next_positions = _checks.positions(next_positions, N_POS)
@@ -158,16 +175,22 @@ def uniform_surrogate(params: dict, positions, actions, next_positions, config: 
     Parameters
     ----------
     params : dict
+        From [`init_params`][reference.controllable_features.model.init_params].
     positions : array_like of int, shape (B, 2)
+        The batch of states $s_b$, as the agent's ``(row, col)``.
     actions : array_like of int, shape (B,)
+        One uniformly drawn action $a_b$ per state, shared by every policy.
     next_positions : array_like of int, shape (B, 2)
+        $s'_b$, the state that ``actions[b]`` led to from ``positions[b]``.
     config : Config
+        The run's settings; the loss uses ``lam``, ``variant``, ``transform`` and ``eps``.
     lam : float or None
         Overrides ``config.lam``.
 
     Returns
     -------
     loss : float
+        The value of the surrogate loss; only its gradient in ``params`` is meaningful.
     """
     return _uniform_and_J(params, positions, actions, next_positions, config, lam)[0]
 
@@ -218,8 +241,11 @@ def exact_gradient(params: dict, positions, config: Config, lam: float,
     Parameters
     ----------
     params : dict
+        From [`init_params`][reference.controllable_features.model.init_params].
     positions : ndarray of int, shape (B, 2)
+        The batch of states $s_b$, as the agent's ``(row, col)``.
     config : Config
+        The run's settings (``variant``, ``transform``, ``eps``, ``noise``).
     lam : float
         This update's $\lambda$ (after the warm-up ramp).
     rng : np.random.Generator or None
@@ -228,6 +254,7 @@ def exact_gradient(params: dict, positions, config: Config, lam: float,
     Returns
     -------
     loss : float
+        The value of the objective of Eq. (2) at ``params`` for this batch.
     grad : dict
         Same structure as ``params``.
     J_mean : ndarray, shape (K,), or None
@@ -256,18 +283,25 @@ def reinforce_gradient(params: dict, positions, config: Config, lam: float,
     Parameters
     ----------
     params : dict
+        From [`init_params`][reference.controllable_features.model.init_params].
     positions : ndarray of int, shape (B, 2)
+        The batch of states $s_b$, as the agent's ``(row, col)``.
     config : Config
+        The run's settings; also supplies ``noise`` for the transitions and
+        ``baseline_decay``.
     lam : float
         This update's $\lambda$.
     rng : np.random.Generator
+        Source of the sampled actions and of the action noise.
     baseline : ndarray, shape (K,), or None
         The running baseline; ``None`` on the first update.
 
     Returns
     -------
     loss : float
+        The value of the surrogate loss; only its gradient in ``params`` is meaningful.
     grad : dict
+        The REINFORCE gradient estimate, with the same structure as ``params``.
     r_mean : ndarray, shape (K,)
         Mean sampled reward per feature.
     baseline : ndarray, shape (K,)
@@ -295,16 +329,22 @@ def uniform_gradient(params: dict, positions, config: Config, lam: float,
     Parameters
     ----------
     params : dict
+        From [`init_params`][reference.controllable_features.model.init_params].
     positions : ndarray of int, shape (B, 2)
+        The batch of states $s_b$, as the agent's ``(row, col)``.
     config : Config
+        The run's settings (``variant``, ``transform``, ``eps``, ``noise``).
     lam : float
         This update's $\lambda$.
     rng : np.random.Generator
+        Source of the uniform actions and of the action noise.
 
     Returns
     -------
     loss : float
+        The value of the surrogate loss; only its gradient in ``params`` is meaningful.
     grad : dict
+        The gradient estimate, with the same structure as ``params``.
     J_hat : ndarray, shape (K,), or None
         ``None`` when ``config.lam == 0``; else the batch's estimate
         $\tfrac{|\mathcal A|}{B} \sum_b \pi_k(a_b \mid s_b)\, T(\mathrm{sel}(s_b, a_b, k))$

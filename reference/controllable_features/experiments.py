@@ -80,6 +80,7 @@ def run_seed(seed: int, steps: int | None = None, /, **overrides) -> dict:
     Parameters
     ----------
     seed : int
+        Seed of the run's only generator, ``np.random.default_rng(seed)``.
     steps : int or None
         Number of updates; overrides a ``steps`` in ``overrides`` (``None``: the arm's or the
         configuration's default).
@@ -122,6 +123,8 @@ def run_arm(arm: str | dict, seeds, steps: int | None = None, verbose: bool = Fa
         A name in `ARMS` or a dict of overrides of
         [`Config`][reference.controllable_features.model.Config].
     seeds : iterable of int
+        One independent run per seed, each passed to
+        [`run_seed`][reference.controllable_features.experiments.run_seed].
     steps : int or None
         Number of updates per run (``None``: the configuration's default).
     verbose : bool
@@ -197,13 +200,19 @@ def gap(a: list, b: list) -> tuple[float, float]:
 
     Parameters
     ----------
-    a, b : list of dict
-        [`run_seed`][reference.controllable_features.experiments.run_seed] records of each
-        arm (at least two each).
+    a : list of dict
+        [`run_seed`][reference.controllable_features.experiments.run_seed] records of the
+        first arm (at least two).
+    b : list of dict
+        [`run_seed`][reference.controllable_features.experiments.run_seed] records of the
+        second arm (at least two).
 
     Returns
     -------
-    gap, se : float
+    gap : float
+        $\Delta$, the first arm's mean alignment minus the second's.
+    se : float
+        The standard error of $\Delta$ (Welch's, from the two sample variances).
     """
     xa = np.array([r["align"] for r in a])
     xb = np.array([r["align"] for r in b])

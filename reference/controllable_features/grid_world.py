@@ -68,6 +68,7 @@ def step(positions, actions, rng: np.random.Generator | None = None,
     Parameters
     ----------
     positions : array_like of int, shape (..., 2)
+        ``(row, col)`` of the agent's top-left pixel, one per state.
     actions : array_like of int, shape (...)
         Indices into `ACTIONS` (0 up, 1 down, 2 left, 3 right).
     rng : np.random.Generator or None
@@ -78,6 +79,7 @@ def step(positions, actions, rng: np.random.Generator | None = None,
     Returns
     -------
     next_positions : ndarray, shape (..., 2), int64
+        The positions after the (possibly replaced) actions, clipped at the walls.
 
     Examples
     --------
@@ -104,12 +106,19 @@ def step_all_actions(positions, rng: np.random.Generator | None = None,
     Parameters
     ----------
     positions : array_like of int, shape (B, 2)
-    rng, noise
-        As in [`step`][reference.controllable_features.grid_world.step].
+        ``(row, col)`` of the agent's top-left pixel, one per state.
+    rng : np.random.Generator or None
+        Needed only when ``noise > 0``, as in
+        [`step`][reference.controllable_features.grid_world.step].
+    noise : float in [0, 1]
+        Probability of replacing each action by a uniformly random one, as in
+        [`step`][reference.controllable_features.grid_world.step].
 
     Returns
     -------
     next_positions : ndarray, shape (B, 4, 2), int64
+        ``next_positions[b, a]`` is where action ``a`` (in the order of `ACTIONS`) leads from
+        ``positions[b]``.
     """
     positions = _checks.positions(positions, N_POS)
     if positions.ndim != 2:
@@ -140,10 +149,13 @@ def sample_positions(n: int, rng: np.random.Generator) -> np.ndarray:
     n : int
         Number of positions (positive).
     rng : np.random.Generator
+        Source of the positions.
 
     Returns
     -------
     positions : ndarray, shape (n, 2), int64
+        ``(row, col)`` of the agent's top-left pixel, each coordinate uniform on
+        ``0 .. N_POS - 1``.
     """
     n = _checks.positive_int("n", n)
     return rng.integers(0, N_POS, size=(n, 2))
@@ -160,6 +172,7 @@ def rollout(start, n_steps: int, rng: np.random.Generator, noise: float = 0.0,
     n_steps : int
         Number of transitions (positive).
     rng : np.random.Generator
+        Source of the actions and of the action noise.
     noise : float
         Action noise, as in [`step`][reference.controllable_features.grid_world.step].
     action_probs : callable or None

@@ -26,6 +26,9 @@ def feature_grid(params: dict) -> np.ndarray:
     Parameters
     ----------
     params : dict
+        Trained (or initial) model parameters, from
+        [`init_params`][reference.controllable_features.model.init_params] or
+        [`train`][reference.controllable_features.training.train].
 
     Returns
     -------
@@ -53,6 +56,9 @@ def alignment(params: dict) -> dict:
     Parameters
     ----------
     params : dict
+        Trained (or initial) model parameters, from
+        [`init_params`][reference.controllable_features.model.init_params] or
+        [`train`][reference.controllable_features.training.train].
 
     Returns
     -------
@@ -96,6 +102,9 @@ def policy_selectivity(params: dict, variant: str = "positive") -> dict:
     Parameters
     ----------
     params : dict
+        Trained (or initial) model parameters, from
+        [`init_params`][reference.controllable_features.model.init_params] or
+        [`train`][reference.controllable_features.training.train].
     variant : str
         Selectivity variant, as in
         [`selectivity`][reference.controllable_features.objectives.selectivity].
@@ -119,6 +128,9 @@ def policy_directions(params: dict) -> np.ndarray:
     Parameters
     ----------
     params : dict
+        Trained (or initial) model parameters, from
+        [`init_params`][reference.controllable_features.model.init_params] or
+        [`train`][reference.controllable_features.training.train].
 
     Returns
     -------
@@ -147,10 +159,15 @@ def selectivity_ceiling(params: dict) -> np.ndarray:
     Parameters
     ----------
     params : dict
+        Trained (or initial) model parameters, from
+        [`init_params`][reference.controllable_features.model.init_params] or
+        [`train`][reference.controllable_features.training.train].
 
     Returns
     -------
     ceiling : ndarray, shape (K,)
+        For each policy, the fraction of the 121 states in which its most likely action is
+        not blocked by a wall: a value in [0, 1].
     """
     pos = all_positions()                                             # (121, 2)
     log_pi = policy_log_probs(params, render(pos))                    # (121, K, 4)
@@ -174,6 +191,9 @@ def evaluate(params: dict, variant: str = "positive") -> dict:
     Parameters
     ----------
     params : dict
+        Trained (or initial) model parameters, from
+        [`init_params`][reference.controllable_features.model.init_params] or
+        [`train`][reference.controllable_features.training.train].
     variant : str
         Selectivity variant used for the selectivity measures. The default "positive" is
         bounded in $[0, 1]$ and equals "directed" wherever the chosen move does not decrease

@@ -63,8 +63,10 @@ class Config:
         Behaviour policy for the trajectory and replay samplings.
     noise : float
         Action noise probability in [0, 1].
-    steps, batch : int
-        Number of updates and states per update.
+    steps : int
+        Number of updates.
+    batch : int
+        Number of states per update.
     lr : float
         Adam step size.
     hidden : tuple of int
@@ -132,7 +134,10 @@ def init_params(config: Config, rng: np.random.Generator) -> dict:
     Parameters
     ----------
     config : Config
+        The architecture: number of features, layer widths, policy input, feature activation
+        and decoder input.
     rng : np.random.Generator
+        Source of the random initial weights.
 
     Returns
     -------
@@ -179,10 +184,13 @@ def encode(params: dict, s):
     params : dict
         From [`init_params`][reference.controllable_features.model.init_params].
     s : array, shape (B, 144)
+        A batch of states, flattened 12x12 images from
+        [`render`][reference.controllable_features.grid_world.render].
 
     Returns
     -------
     h : array, shape (B, K)
+        The $K$ features $f_k(s)$ of each state.
     """
     _checks.states(s, GRID * GRID)
     return _encoder_pass(params, s)[2]
@@ -194,6 +202,7 @@ def decode(params: dict, h):
     Parameters
     ----------
     params : dict
+        From [`init_params`][reference.controllable_features.model.init_params].
     h : array, shape (B, K)
         The features; with a ``"g_enc"`` decoder (``decoder_input="encoder"``), the encoder's
         first hidden layer, shape (B, hidden[0]).
@@ -201,6 +210,7 @@ def decode(params: dict, h):
     Returns
     -------
     s_hat : array, shape (B, 144)
+        The reconstructed states $g(h)$, flattened 12x12 images.
     """
     return nn.mlp_apply(params["g_enc"] if "g_enc" in params else params["g"], h)
 
@@ -215,11 +225,16 @@ def policy_log_probs(params: dict, s):
     Parameters
     ----------
     params : dict
+        From [`init_params`][reference.controllable_features.model.init_params].
     s : array, shape (B, 144)
+        A batch of states, flattened 12x12 images from
+        [`render`][reference.controllable_features.grid_world.render].
 
     Returns
     -------
     log_pi : array, shape (B, K, 4)
+        ``log_pi[b, k, a]`` is $\log \pi_k(a \mid s_b)$; each ``(b, k)`` row normalises over
+        the four actions.
     """
     _checks.states(s, GRID * GRID)
     b = np.shape(s)[0]
@@ -246,11 +261,16 @@ def autoencoder_loss(params: dict, s):
     Parameters
     ----------
     params : dict
+        From [`init_params`][reference.controllable_features.model.init_params].
     s : array, shape (B, 144)
+        A batch of states, flattened 12x12 images from
+        [`render`][reference.controllable_features.grid_world.render].
 
     Returns
     -------
     loss : float
+        $\mathcal L_\mathrm{AE}$, half the squared reconstruction error summed over pixels and
+        averaged over the batch (differentiable by autograd in ``params``).
     """
     _checks.states(s, GRID * GRID)
     first, _, h = _encoder_pass(params, s)

@@ -63,6 +63,8 @@ def selectivity(f_s, f_s_next, k=None, variant: str = "directed", transform: str
     Returns
     -------
     sel : array, shape (...) if ``k`` is given, else (..., K)
+        The selectivity of feature ``k`` (or of every feature) for each transition, after
+        ``transform``.
 
     Examples
     --------
@@ -112,10 +114,20 @@ def transition_selectivity(params: dict, positions, next_positions, variant: str
     Parameters
     ----------
     params : dict
+        From [`init_params`][reference.controllable_features.model.init_params].
     positions : array_like of int, shape (B, 2)
+        The batch of states $s$, as the agent's ``(row, col)``.
     next_positions : array_like of int, shape (B, M, 2)
-    variant, transform, eps
-        As in [`selectivity`][reference.controllable_features.objectives.selectivity].
+        ``M`` next states $s'$ for each state, e.g. one per action.
+    variant : {"abs", "directed", "positive"}
+        Which selectivity, as in
+        [`selectivity`][reference.controllable_features.objectives.selectivity].
+    transform : {"none", "log", "log1p"}
+        The transform $T$ applied to each selectivity, as in
+        [`selectivity`][reference.controllable_features.objectives.selectivity].
+    eps : float
+        Denominator guard, as in
+        [`selectivity`][reference.controllable_features.objectives.selectivity].
 
     Returns
     -------
@@ -142,11 +154,24 @@ def expected_selectivity(params: dict, positions, variant: str = "directed",
     Parameters
     ----------
     params : dict
+        From [`init_params`][reference.controllable_features.model.init_params].
     positions : array_like of int, shape (B, 2)
-    variant, transform, eps
-        As in [`selectivity`][reference.controllable_features.objectives.selectivity].
-    rng, noise
-        Action noise of the transitions (one $s'$ per action when ``noise > 0``).
+        The batch of states $s$, as the agent's ``(row, col)``.
+    variant : {"abs", "directed", "positive"}
+        Which selectivity, as in
+        [`selectivity`][reference.controllable_features.objectives.selectivity].
+    transform : {"none", "log", "log1p"}
+        The transform $T$ applied to each selectivity, as in
+        [`selectivity`][reference.controllable_features.objectives.selectivity].
+    eps : float
+        Denominator guard, as in
+        [`selectivity`][reference.controllable_features.objectives.selectivity].
+    rng : np.random.Generator or None
+        Source of the action noise; needed only when ``noise > 0``.
+    noise : float
+        Probability that a transition replaces the action by a uniformly random one,
+        as in [`step`][reference.controllable_features.grid_world.step]; with ``noise > 0`` one
+        $s'$ is drawn per action.
 
     Returns
     -------
@@ -177,8 +202,12 @@ def objective(params: dict, positions, config: Config, rng: np.random.Generator 
     Parameters
     ----------
     params : dict
+        From [`init_params`][reference.controllable_features.model.init_params].
     positions : array_like of int, shape (B, 2)
+        The batch of states $s$, as the agent's ``(row, col)``.
     config : Config
+        The run's settings; the objective uses ``lam``, ``variant``, ``transform``,
+        ``noise`` and ``eps``.
     rng : np.random.Generator or None
         Needed when ``config.noise > 0``.
     lam : float or None
@@ -188,6 +217,7 @@ def objective(params: dict, positions, config: Config, rng: np.random.Generator 
     Returns
     -------
     loss : float
+        The scalar to minimise (differentiable by autograd in ``params``).
     """
     return _objective_and_J(params, positions, config, rng, lam)[0]
 

@@ -33,6 +33,8 @@ class StateSampler:
     Parameters
     ----------
     sampling : {"iid", "trajectory", "replay"}
+        Where states come from: fresh uniform positions, consecutive states of one walk, or
+        uniform draws from a replay buffer of that walk (see above).
     batch : int
         States per update.
     noise : float
@@ -77,12 +79,15 @@ class StateSampler:
         Parameters
         ----------
         rng : np.random.Generator
+            Source of the positions, of the walk's actions and noise, and of the replay
+            draws.
         params : dict or None
             Model parameters, needed only for ``behaviour="policies"``.
 
         Returns
         -------
         positions : ndarray, shape (batch, 2), int64
+            The ``batch`` states of the next update, as the agent's ``(row, col)``.
         """
         if self.sampling == "iid":
             return sample_positions(self.batch, rng)
@@ -113,6 +118,9 @@ def train(config: Config, rng: np.random.Generator, progress: bool = False,
     Parameters
     ----------
     config : Config
+        Every setting of the run: architecture, objective (``lam``, ``variant``,
+        ``transform``), estimator, state sampling, ``steps``, ``batch``, ``lr`` and
+        ``warmup``.
     rng : np.random.Generator
         The only source of randomness (initialisation, states, actions, noise).
     progress : bool
@@ -130,6 +138,8 @@ def train(config: Config, rng: np.random.Generator, progress: bool = False,
     Returns
     -------
     params : dict
+        The trained parameters, with the structure of
+        [`init_params`][reference.controllable_features.model.init_params].
     history : dict
         ``"loss"`` (per update), ``"sel"`` (mean sampled/expected selectivity per update,
         shape (steps, K)), ``"evals"`` (list of ``(step, evaluate(...))``), ``"final"``

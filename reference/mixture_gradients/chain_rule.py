@@ -53,7 +53,11 @@ def ancestral_jacobian(x, logits, mu, sigma):
     x : ndarray, shape (N, D)
         Samples (from any sampler: the Jacobian depends only on the sample).
     logits : ndarray, shape (K,)
-    mu, sigma : ndarray, shape (K, D)
+        Unnormalised log mixing weights; $\pi = \mathrm{softmax}(\text{logits})$.
+    mu : ndarray, shape (K, D)
+        Component means, one row per component.
+    sigma : ndarray, shape (K, D)
+        Component standard deviations (diagonal covariances), all positive.
 
     Returns
     -------
@@ -124,8 +128,13 @@ def mixture_vjp(g, x, logits, mu, sigma):
     g : ndarray, shape (N, D)
         Cotangent $\partial L / \partial \mathbf x$.
     x : ndarray, shape (N, D)
+        The samples whose gradient is propagated (from either sampler).
     logits : ndarray, shape (K,)
-    mu, sigma : ndarray, shape (K, D)
+        Unnormalised log mixing weights; $\pi = \mathrm{softmax}(\text{logits})$.
+    mu : ndarray, shape (K, D)
+        Component means, one row per component.
+    sigma : ndarray, shape (K, D)
+        Component standard deviations (diagonal covariances), all positive.
 
     Returns
     -------

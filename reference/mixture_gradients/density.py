@@ -37,12 +37,19 @@ def mixture_log_pdf(x, logits, mu, sigma):
     Parameters
     ----------
     x : ndarray, shape (N, D)
+        Points at which to evaluate, one per row.
     logits : ndarray, shape (K,)
-    mu, sigma : ndarray, shape (K, D)
+        Unnormalised log mixing weights; $\pi = \mathrm{softmax}(\text{logits})$.
+    mu : ndarray, shape (K, D)
+        Component means, one row per component.
+    sigma : ndarray, shape (K, D)
+        Component standard deviations (the square roots of the diagonal covariances), all
+        positive.
 
     Returns
     -------
     ndarray, shape (N,)
+        $\log f(\mathbf x_n)$ for each row of ``x``, in nats.
 
     Notes
     -----
@@ -127,8 +134,14 @@ def conditional_log_weights(x, logits, mu, sigma):
     Parameters
     ----------
     x : ndarray, shape (N, D)
+        Points at which to evaluate, one per row.
     logits : ndarray, shape (K,)
-    mu, sigma : ndarray, shape (K, D)
+        Unnormalised log mixing weights; $\pi = \mathrm{softmax}(\text{logits})$.
+    mu : ndarray, shape (K, D)
+        Component means, one row per component.
+    sigma : ndarray, shape (K, D)
+        Component standard deviations (the square roots of the diagonal covariances), all
+        positive.
 
     Returns
     -------
@@ -158,11 +171,15 @@ def mixture_cdf_1d(x, log_pi, mu, sigma):
     Parameters
     ----------
     x : ndarray, shape (N,)
+        The points at which to evaluate, one per mixture.
     log_pi : ndarray, shape (N, K) or (K,)
         Log weights (normalised), per sample or shared; for the $d$-th conditional, column
         ``d`` of
         [`conditional_log_weights`][reference.mixture_gradients.density.conditional_log_weights].
-    mu, sigma : ndarray, shape (N, K) or (K,)
+    mu : ndarray, shape (N, K) or (K,)
+        Component means, per sample or shared.
+    sigma : ndarray, shape (N, K) or (K,)
+        Component standard deviations, positive, per sample or shared.
 
     Returns
     -------

@@ -47,14 +47,19 @@ def mixture_log_pdf_full(x, logits, mu, L):
     Parameters
     ----------
     x : ndarray, shape (N, D)
+        Points at which to evaluate, one per row.
     logits : ndarray, shape (K,)
+        Unnormalised log mixing weights; $\pi = \mathrm{softmax}(\text{logits})$.
     mu : ndarray, shape (K, D)
+        Component means, one row per component.
     L : ndarray, shape (K, D, D)
-        Lower-triangular Cholesky factors with positive diagonals.
+        Lower-triangular Cholesky factors of the component covariances,
+        $\Sigma_k = L_k L_k^\top$, with positive diagonals.
 
     Returns
     -------
     ndarray, shape (N,)
+        $\log f(\mathbf x_n)$ for each row of ``x``, in nats.
     """
     _, D = check_mixture(logits, mu, L, "L")
     x = check_x("x", x, D)
@@ -86,10 +91,16 @@ def mixture_vjp_full(g, x, logits, mu, L):
     Parameters
     ----------
     g : ndarray, shape (N, D)
+        Cotangent $\partial L / \partial \mathbf x$ of the loss with respect to the samples.
     x : ndarray, shape (N, D)
+        The samples whose gradient is propagated (from either full-covariance sampler).
     logits : ndarray, shape (K,)
+        Unnormalised log mixing weights; $\pi = \mathrm{softmax}(\text{logits})$.
     mu : ndarray, shape (K, D)
+        Component means, one row per component.
     L : ndarray, shape (K, D, D)
+        Lower-triangular Cholesky factors of the component covariances,
+        $\Sigma_k = L_k L_k^\top$, with positive diagonals.
 
     Returns
     -------
@@ -135,13 +146,19 @@ def mixture_quantile_full(u, logits, mu, L):
     Parameters
     ----------
     u : ndarray, shape (N, D)
+        Uniform noise, strictly inside (0, 1); not differentiated.
     logits : ndarray, shape (K,)
+        Unnormalised log mixing weights; $\pi = \mathrm{softmax}(\text{logits})$.
     mu : ndarray, shape (K, D)
+        Component means, one row per component.
     L : ndarray, shape (K, D, D)
+        Lower-triangular Cholesky factors of the component covariances,
+        $\Sigma_k = L_k L_k^\top$, with positive diagonals.
 
     Returns
     -------
     ndarray, shape (N, D)
+        The samples $\hat{\mathbf x} = \mathbf F^{-1}(\mathbf u)$, one row per row of ``u``.
 
     Notes
     -----
@@ -170,14 +187,21 @@ def mixture_sample_full(rng, logits, mu, L, n):
     Parameters
     ----------
     rng : numpy.random.Generator
+        Source of the component choices and the Gaussian noise.
     logits : ndarray, shape (K,)
+        Unnormalised log mixing weights; $\pi = \mathrm{softmax}(\text{logits})$.
     mu : ndarray, shape (K, D)
+        Component means, one row per component.
     L : ndarray, shape (K, D, D)
+        Lower-triangular Cholesky factors of the component covariances,
+        $\Sigma_k = L_k L_k^\top$, with positive diagonals.
     n : int
+        Number of samples.
 
     Returns
     -------
     ndarray, shape (n, D)
+        Independent draws from the mixture, carrying the implicit gradient.
     """
     check_mixture(logits, mu, L, "L")
     check_sampler(rng, n)

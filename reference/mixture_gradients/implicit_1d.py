@@ -39,17 +39,23 @@ def implicit_gradient_1d(cdf, pdf, x_hat, theta, log=False, upper=False):
 
     Parameters
     ----------
-    cdf, pdf : callable
-        ``cdf(x, theta)`` and ``pdf(x, theta)``, written with ``autograd.numpy`` so that
-        ``autograd`` can differentiate ``cdf`` in ``theta``. With ``log=True`` they return
-        $\log F$ (or $\log S$) and $\log f$; with ``upper=True`` ``cdf`` is the survival
-        function $S = 1 - F$ (or $\log S$).
+    cdf : callable
+        ``cdf(x, theta)``, the CDF $F(x; \theta)$ of the density, written with
+        ``autograd.numpy`` so that ``autograd`` can differentiate it in ``theta``. With
+        ``log=True`` it returns $\log F$; with ``upper=True`` it is the survival function
+        $S = 1 - F$ instead (or $\log S$ when both are set).
+    pdf : callable
+        ``pdf(x, theta)``, the density $f(x; \theta)$ itself (its $\log f$ when ``log=True``);
+        only its value at ``x_hat`` is used, it is not differentiated.
     x_hat : float
         One sample of the density (a scalar; call once per sample).
     theta : ndarray, shape (P,)
         The parameters, at least one.
-    log, upper : bool
-        Which form ``cdf`` and ``pdf`` take (see above).
+    log : bool
+        If true, ``cdf`` and ``pdf`` return logarithms, which keeps far tails finite.
+    upper : bool
+        If true, ``cdf`` returns the upper tail $S = 1 - F$ rather than $F$, for samples
+        above the median where $1 - F$ would lose digits.
 
     Returns
     -------
@@ -113,11 +119,18 @@ def dx_dmu_1d(x, log_pi, mu, sigma):
     Parameters
     ----------
     x : ndarray, shape (N,)
-    log_pi, mu, sigma : ndarray, shape (K,) or (N, K)
+        Samples of the 1-D mixtures, one per mixture.
+    log_pi : ndarray, shape (K,) or (N, K)
+        Normalised log mixing weights, shared or one row per sample.
+    mu : ndarray, shape (K,) or (N, K)
+        Component means, shared or one row per sample.
+    sigma : ndarray, shape (K,) or (N, K)
+        Component standard deviations, positive, shared or one row per sample.
 
     Returns
     -------
     ndarray, shape (N, K)
+        $\partial \hat x_n / \partial \mu_k$ for every sample ``n`` and component ``k``.
     """
     x, log_pi, mu, sigma = check_1d(x, log_pi, mu, sigma)
     log_c = log_pi + _log_normal(x[:, None], mu, sigma)
@@ -140,11 +153,18 @@ def dx_dsigma_1d(x, log_pi, mu, sigma):
     Parameters
     ----------
     x : ndarray, shape (N,)
-    log_pi, mu, sigma : ndarray, shape (K,) or (N, K)
+        Samples of the 1-D mixtures, one per mixture.
+    log_pi : ndarray, shape (K,) or (N, K)
+        Normalised log mixing weights, shared or one row per sample.
+    mu : ndarray, shape (K,) or (N, K)
+        Component means, shared or one row per sample.
+    sigma : ndarray, shape (K,) or (N, K)
+        Component standard deviations, positive, shared or one row per sample.
 
     Returns
     -------
     ndarray, shape (N, K)
+        $\partial \hat x_n / \partial \sigma_k$ for every sample ``n`` and component ``k``.
     """
     x, log_pi, mu, sigma = check_1d(x, log_pi, mu, sigma)
     return dx_dmu_1d(x, log_pi, mu, sigma) * (x[:, None] - mu) / sigma
@@ -168,11 +188,19 @@ def dx_dlogits_1d(x, log_pi, mu, sigma):
     Parameters
     ----------
     x : ndarray, shape (N,)
-    log_pi, mu, sigma : ndarray, shape (K,) or (N, K)
+        Samples of the 1-D mixtures, one per mixture.
+    log_pi : ndarray, shape (K,) or (N, K)
+        Normalised log mixing weights, shared or one row per sample.
+    mu : ndarray, shape (K,) or (N, K)
+        Component means, shared or one row per sample.
+    sigma : ndarray, shape (K,) or (N, K)
+        Component standard deviations, positive, shared or one row per sample.
 
     Returns
     -------
     ndarray, shape (N, K)
+        $\partial \hat x_n / \partial a_k$, the derivative in the ``k``-th logit, for every
+        sample ``n``.
 
     Notes
     -----

@@ -35,8 +35,11 @@ def rejection_gradient(rng, x_hat, theta, log_pdf, sample, n_samples, cdf=None, 
     Parameters
     ----------
     rng : numpy.random.Generator
+        Source of the proposals passed to ``sample``.
     x_hat : float
+        The sample whose gradient is estimated (a scalar, one call per sample).
     theta : ndarray, shape (P,)
+        The density's parameters, at least one, all finite.
     log_pdf : callable
         ``log_pdf(t, theta)`` for a vector ``t``, autograd-differentiable in ``theta``.
     sample : callable
@@ -60,6 +63,7 @@ def rejection_gradient(rng, x_hat, theta, log_pdf, sample, n_samples, cdf=None, 
     Returns
     -------
     estimate : ndarray, shape (P,)
+        The estimate of $\partial \hat x / \partial \theta$.
     info : dict
         ``draws`` (proposals made), ``accepted``, ``acceptance_rate``, ``std_error`` (per
         parameter, from the spread of the accepted scores).

@@ -45,11 +45,16 @@ def mixture_quantile(u, logits, mu, sigma):
         Uniform noise, strictly inside (0, 1): every float64 there is accepted and solved, from
         the smallest subnormal ``5e-324`` up to ``1 - 2**-53``. Not differentiated.
     logits : ndarray, shape (K,)
-    mu, sigma : ndarray, shape (K, D)
+        Unnormalised log mixing weights; $\pi = \mathrm{softmax}(\text{logits})$.
+    mu : ndarray, shape (K, D)
+        Component means, one row per component.
+    sigma : ndarray, shape (K, D)
+        Component standard deviations (diagonal covariances), all positive.
 
     Returns
     -------
     ndarray, shape (N, D)
+        The samples $\hat{\mathbf x} = \mathbf F^{-1}(\mathbf u)$, one row per row of ``u``.
 
     Notes
     -----
@@ -93,14 +98,20 @@ def mixture_sample(rng, logits, mu, sigma, n):
     Parameters
     ----------
     rng : numpy.random.Generator
+        Source of the component choices and the Gaussian noise.
     logits : ndarray, shape (K,)
-    mu, sigma : ndarray, shape (K, D)
+        Unnormalised log mixing weights; $\pi = \mathrm{softmax}(\text{logits})$.
+    mu : ndarray, shape (K, D)
+        Component means, one row per component.
+    sigma : ndarray, shape (K, D)
+        Component standard deviations (diagonal covariances), all positive.
     n : int
         Number of samples.
 
     Returns
     -------
     ndarray, shape (n, D)
+        Independent draws from the mixture, carrying the implicit gradient.
 
     Examples
     --------

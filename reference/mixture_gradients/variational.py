@@ -42,10 +42,12 @@ def target_log_pdf(x):
     Parameters
     ----------
     x : ndarray, shape (N, 2)
+        Points of the plane at which to evaluate the target.
 
     Returns
     -------
     ndarray, shape (N,)
+        $\log p(\mathbf x_n)$ under the target mixture, in nats.
     """
     return mixture_log_pdf(x, TARGET["logits"], TARGET["mu"], TARGET["sigma"])
 
@@ -71,12 +73,14 @@ def elbo(params, rng: np.random.Generator, n: int = 20_000) -> float:
     params : dict
         ``logits`` (K,), ``mu`` (K, 2), ``log_sigma`` (K, 2).
     rng : numpy.random.Generator
+        Source of the samples from $q$.
     n : int
         Number of samples.
 
     Returns
     -------
     float
+        The Monte Carlo ELBO estimate, in nats; higher is better, 0 only when $q = p$.
     """
     lg, m, s = (np.asarray(getval(a)) for a in _unpack(params))
     x = mixture_sample(rng, lg, m, s, n)
@@ -134,10 +138,17 @@ def fit_vi(rng: np.random.Generator, K: int, weights: str = "implicit", steps: i
     K : int
         Number of components of $q$ ($K = 1$: a single Gaussian).
     weights : {"implicit", "score"}
-    steps, n, step_size : int, int, float
-        Adam updates, samples per update, learning rate. The step size is divided by 3 after
-        60% of the updates and by 10 after 85% (Adam restarts at each stage), so that the final
-        ELBO reflects the optimum rather than the noise of the last steps.
+        Gradient of the mixing weights: ``"implicit"`` differentiates every parameter through
+        the sample (Graves' implicit gradient); ``"score"`` uses the score-function estimator
+        above for the weights and reparameterises means and scales within the drawn component.
+    steps : int
+        Number of Adam updates.
+    n : int
+        Samples from $q$ per update.
+    step_size : float
+        Adam learning rate. It is divided by 3 after 60% of the updates and by 10 after 85%
+        (Adam restarts at each stage), so that the final ELBO reflects the optimum rather than
+        the noise of the last steps.
     record_every : int
         An ELBO estimate (2,000 samples, from a generator seeded by ``rng``) is recorded every
         ``record_every`` updates.

@@ -44,6 +44,24 @@ def conv_output_size(H: int, W: int, kh: int, kw: int, padding: str = "same"):
 
     ``'same'``: ``(H, W)``; ``'valid'``: ``(H - kh + 1, W - kw + 1)``.
 
+    Parameters
+    ----------
+    H : int
+        Input height, in pixels.
+    W : int
+        Input width, in pixels.
+    kh : int
+        Kernel height.
+    kw : int
+        Kernel width.
+    padding : {"same", "valid"}
+        Zero padding that keeps the input size, or none.
+
+    Returns
+    -------
+    tuple of int
+        ``(H', W')``, the height and width of the output maps.
+
     Examples
     --------
     >>> conv_output_size(28, 28, 3, 3, "valid")

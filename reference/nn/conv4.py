@@ -28,11 +28,13 @@ def conv4_init(rng: np.random.Generator, in_channels: int = 1, width: int = 64,
     Parameters
     ----------
     rng : np.random.Generator
+        Source of the random kernels.
     in_channels : int
         Channels of the input images (1 for Omniglot).
     width : int
         Filters per block (64 in the paper).
     dtype : np.float64 or np.float32
+        Floating type of every parameter array (float32 halves memory and time).
     n_blocks : int
         Number of blocks (4 in the paper).
 
@@ -133,11 +135,15 @@ def conv4_stats(params: list, x) -> list:
     Parameters
     ----------
     params : list of dict
+        From [`conv4_init`][reference.nn.conv4.conv4_init].
     x : array, shape (N, H, W, C_in)
+        A batch of images, in the dtype of the parameters.
 
     Returns
     -------
-    list of (mean, var) pairs, each array (width,)
+    list of tuple
+        One ``(mean, var)`` pair per block, each an array of shape ``(width,)``: the batch
+        statistics of that block's convolution output (plain values, not differentiated).
 
     Examples
     --------

@@ -57,13 +57,17 @@ def glorot_normal(n_in: int, n_out: int, rng: np.random.Generator) -> np.ndarray
 
     Parameters
     ----------
-    n_in, n_out : int
-        Fan-in and fan-out (positive).
+    n_in : int
+        Fan-in: number of input features (positive).
+    n_out : int
+        Fan-out: number of output features (positive).
     rng : np.random.Generator
+        Source of the random weights.
 
     Returns
     -------
     W : ndarray, shape (n_in, n_out), float64
+        The initial weight matrix.
     """
     _check_fans(n_in, n_out)
     _check_rng(rng)
@@ -75,13 +79,17 @@ def he_normal(n_in: int, n_out: int, rng: np.random.Generator) -> np.ndarray:
 
     Parameters
     ----------
-    n_in, n_out : int
-        Fan-in and fan-out (positive).
+    n_in : int
+        Fan-in: number of input features (positive).
+    n_out : int
+        Fan-out: number of output features (positive).
     rng : np.random.Generator
+        Source of the random weights.
 
     Returns
     -------
     W : ndarray, shape (n_in, n_out), float64
+        The initial weight matrix.
     """
     _check_fans(n_in, n_out)
     _check_rng(rng)
@@ -96,14 +104,19 @@ def dense_init(n_in: int, n_out: int, rng: np.random.Generator, init: str = "glo
 
     Parameters
     ----------
-    n_in, n_out : int
+    n_in : int
+        Fan-in: number of input features (positive).
+    n_out : int
+        Fan-out: number of output features (positive).
     rng : np.random.Generator
+        Source of the random weights.
     init : {"glorot", "he"}
         Weight initialiser; biases start at zero.
 
     Returns
     -------
-    dict with keys ``"W"`` and ``"b"``
+    dict
+        ``"W"``, the weights ``(n_in, n_out)``, and ``"b"``, the biases ``(n_out,)``.
     """
     if init not in _INITS:
         raise ValueError(f"unknown init {init!r}; choose one of {sorted(_INITS)}")
@@ -118,10 +131,12 @@ def dense_apply(layer: dict, x):
     layer : dict
         From [`dense_init`][reference.nn.dense.dense_init].
     x : array, shape (..., n_in)
+        Inputs, features on the last axis, any leading batch shape.
 
     Returns
     -------
     y : array, shape (..., n_out)
+        The affine map of ``x``, in the dtype of the inputs.
     """
     if np.shape(x)[-1] != np.shape(layer["W"])[0]:
         raise ValueError(f"input has {np.shape(x)[-1]} features but the layer expects "
@@ -135,6 +150,16 @@ def relu(x):
 
     A primitive whose VJP is $g\,[x > 0]$ (zero at $x = 0$), in the dtype of ``g``: autograd's
     own ``maximum`` VJP would turn float32 gradients into float64.
+
+    Parameters
+    ----------
+    x : array
+        Pre-activations, any shape, float32 or float64.
+
+    Returns
+    -------
+    array, shape of ``x``
+        ``x`` with its negative entries set to 0, in the dtype of ``x``.
 
     Examples
     --------
@@ -156,6 +181,7 @@ def mlp_init(sizes: Sequence[int], rng: np.random.Generator, init: str = "he") -
     sizes : sequence of int, length >= 2
         ``[n_in, hidden_1, ..., n_out]``.
     rng : np.random.Generator
+        Source of the random weights.
     init : {"he", "glorot"}
         Initialiser of the hidden layers; the output layer always uses Glorot.
 
@@ -182,6 +208,7 @@ def mlp_apply(params: list, x, activation: Callable = relu, output_activation=No
     params : list of dict
         From [`mlp_init`][reference.nn.dense.mlp_init].
     x : array, shape (..., n_in)
+        Inputs, features on the last axis, any leading batch shape.
     activation : callable
         Hidden nonlinearity (default [`relu`][reference.nn.dense.relu]).
     output_activation : callable or None
@@ -190,6 +217,7 @@ def mlp_apply(params: list, x, activation: Callable = relu, output_activation=No
     Returns
     -------
     y : array, shape (..., n_out)
+        The network's output (after ``output_activation`` when one is given).
     """
     h = x
     for layer in params[:-1]:
@@ -199,12 +227,38 @@ def mlp_apply(params: list, x, activation: Callable = relu, output_activation=No
 
 
 def log_softmax(z, axis: int = -1):
-    r"""Stable log-softmax: $z_i - \log \sum_j e^{z_j}$ along ``axis`` (via ``logsumexp``)."""
+    r"""Stable log-softmax: $z_i - \log \sum_j e^{z_j}$ along ``axis`` (via ``logsumexp``).
+
+    Parameters
+    ----------
+    z : array
+        Unnormalised log-probabilities (logits), any shape.
+    axis : int
+        The axis that is normalised (default the last).
+
+    Returns
+    -------
+    array, shape of ``z``
+        Log-probabilities: their exponentials sum to 1 along ``axis``.
+    """
     return z - logsumexp(z, axis=axis, keepdims=True)
 
 
 def softmax(z, axis: int = -1):
-    r"""Stable softmax $e^{z_i} / \sum_j e^{z_j}$ along ``axis``."""
+    r"""Stable softmax $e^{z_i} / \sum_j e^{z_j}$ along ``axis``.
+
+    Parameters
+    ----------
+    z : array
+        Unnormalised log-probabilities (logits), any shape.
+    axis : int
+        The axis that is normalised (default the last).
+
+    Returns
+    -------
+    array, shape of ``z``
+        Probabilities, non-negative and summing to 1 along ``axis``.
+    """
     return anp.exp(log_softmax(z, axis=axis))
 
 
@@ -231,8 +285,10 @@ def train(loss_grad: Callable, params, num_iters: int, step_size: float = 1e-3,
         Show a tqdm bar (switch off in tests and docs builds).
     desc : str
         Label of the bar.
-    b1, b2 : float
-        Adam's moment decay rates.
+    b1 : float
+        Adam's decay rate of the running mean of the gradient (its first moment).
+    b2 : float
+        Adam's decay rate of the running mean of the squared gradient (its second moment).
 
     Returns
     -------

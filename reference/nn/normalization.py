@@ -84,10 +84,14 @@ def batch_stats(x):
     Parameters
     ----------
     x : array, shape (..., C)
+        Features on the last axis; the statistics pool every other axis.
 
     Returns
     -------
-    mean, var : arrays, shape (C,)
+    mean : array, shape (C,)
+        Per-channel mean $\mu_c$.
+    var : array, shape (C,)
+        Per-channel biased variance $\sigma^2_c$ (divided by $M$, not $M - 1$).
 
     Examples
     --------
@@ -115,10 +119,13 @@ def update_running(running, stats, momentum: float = 0.1):
         From [`batch_stats`][reference.nn.normalization.batch_stats] (values only; nothing is
         differentiated here).
     momentum : float in (0, 1]
+        Weight of the new statistics: ``new = (1 - momentum) * running + momentum * stats``;
+        1 keeps only the latest batch.
 
     Returns
     -------
-    (mean, var) : tuple of arrays (C,)
+    tuple of ndarray
+        The updated ``(mean, var)``, each of shape ``(C,)``.
 
     Examples
     --------
@@ -148,16 +155,22 @@ def batch_norm(x, gamma, beta, *, mean=None, var=None, eps: float = 1e-5):
     ----------
     x : array, shape (..., C)
         E.g. (N, H, W, C) feature maps or (N, C) features; float32 or float64.
-    gamma, beta : arrays, shape (C,)
-        Scale and shift.
-    mean, var : arrays, shape (C,), optional
-        Fixed statistics; both or neither.
+    gamma : array, shape (C,)
+        Per-channel scale $\gamma$, applied after normalising.
+    beta : array, shape (C,)
+        Per-channel shift $\beta$, added last.
+    mean : array, shape (C,), optional
+        Fixed per-channel mean; give both ``mean`` and ``var`` or neither (then the batch
+        statistics of ``x`` are used).
+    var : array, shape (C,), optional
+        Fixed per-channel variance, with ``mean``.
     eps : float
         Added to the variance (positive).
 
     Returns
     -------
-    y : array, shape of ``x``, dtype of ``x``
+    y : array, shape of ``x``
+        The normalised, scaled and shifted features, in the dtype of ``x``.
 
     Notes
     -----

@@ -51,11 +51,13 @@ def max_pool2d(x):
 
     Parameters
     ----------
-    x : array, shape (N, H, W, C), H, W >= 2
+    x : array, shape (N, H, W, C)
+        Feature maps, channels last, with ``H`` and ``W`` at least 2.
 
     Returns
     -------
-    y : array, shape (N, H // 2, W // 2, C), dtype of ``x``
+    y : array, shape (N, H // 2, W // 2, C)
+        The maximum of each non-overlapping 2x2 window, in the dtype of ``x``.
 
     Notes
     -----

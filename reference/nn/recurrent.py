@@ -35,6 +35,23 @@ def lstm_init(n_in: int, n_hidden: int, rng: np.random.Generator, dtype=np.float
     $n_\mathrm{hidden}$ (per gate); ``b`` is zero except the forget gate's, 1 (so the cell
     remembers at the start of training). Gate order along the last axis: (i, f, g, o).
 
+    Parameters
+    ----------
+    n_in : int
+        Number of input features per step (positive).
+    n_hidden : int
+        Size of the hidden and cell states (positive).
+    rng : np.random.Generator
+        Source of the random weights.
+    dtype : np.float64 or np.float32
+        Floating type of ``W`` and ``b``.
+
+    Returns
+    -------
+    dict
+        ``"W"`` ``(n_in + n_hidden, 4 n_hidden)``, the fused weights of the four gates applied
+        to the concatenated ``[x, h]``, and ``"b"`` ``(4 n_hidden,)``, their biases.
+
     Examples
     --------
     >>> import numpy as np
@@ -158,14 +175,20 @@ def lstm_cell(params: dict, x, h, c, *, impl: str = "primitive"):
     params : dict
         From [`lstm_init`][reference.nn.recurrent.lstm_init].
     x : array, shape (B, n_in)
-    h, c : arrays, shape (B, n_hidden)
-        Previous hidden and cell states.
+        The inputs of this step, one row per sequence of the batch.
+    h : array, shape (B, n_hidden)
+        Previous hidden state $h_{t-1}$.
+    c : array, shape (B, n_hidden)
+        Previous cell state $c_{t-1}$.
     impl : {"primitive", "autograd"}
         Hand-written VJP (default) or autograd through the cell.
 
     Returns
     -------
-    h, c : arrays, shape (B, n_hidden)
+    h : array, shape (B, n_hidden)
+        New hidden state $h_t$.
+    c : array, shape (B, n_hidden)
+        New cell state $c_t$.
 
     Examples
     --------
@@ -193,8 +216,10 @@ def lstm(params: dict, xs, h0=None, c0=None, *, impl: str = "primitive"):
         From [`lstm_init`][reference.nn.recurrent.lstm_init].
     xs : array, shape (T, B, n_in)
         Inputs, time first.
-    h0, c0 : arrays, shape (B, n_hidden), optional
-        Initial states; zeros when omitted.
+    h0 : array, shape (B, n_hidden), optional
+        Initial hidden state; zeros when omitted.
+    c0 : array, shape (B, n_hidden), optional
+        Initial cell state; zeros when omitted.
     impl : {"primitive", "autograd"}
         One primitive for the whole sequence with a hand-written backward pass through time
         (default), or autograd through [`lstm_cell`][reference.nn.recurrent.lstm_cell] at each step.
@@ -203,8 +228,8 @@ def lstm(params: dict, xs, h0=None, c0=None, *, impl: str = "primitive"):
     -------
     hs : array, shape (T, B, n_hidden)
         Hidden states after each step.
-    (h, c) : arrays, shape (B, n_hidden)
-        Final states.
+    final : tuple of array
+        ``(h, c)``, the final hidden and cell states, each of shape ``(B, n_hidden)``.
 
     Examples
     --------
@@ -236,15 +261,23 @@ def bilstm(params_fw: dict, params_bw: dict, xs, *, impl: str = "primitive"):
 
     Parameters
     ----------
-    params_fw, params_bw : dict
-        From [`lstm_init`][reference.nn.recurrent.lstm_init] (same ``n_in``).
+    params_fw : dict
+        The forward LSTM, from [`lstm_init`][reference.nn.recurrent.lstm_init].
+    params_bw : dict
+        The backward LSTM, from [`lstm_init`][reference.nn.recurrent.lstm_init], with the
+        same ``n_in`` as ``params_fw``.
     xs : array, shape (T, B, n_in)
+        Inputs, time first.
+    impl : {"primitive", "autograd"}
+        How each LSTM is differentiated, as in [`lstm`][reference.nn.recurrent.lstm].
 
     Returns
     -------
-    hs_fw, hs_bw : arrays, shape (T, B, n_hidden)
-        ``hs_fw[t]`` has read ``xs[0..t]``; ``hs_bw[t]`` has read ``xs[T-1..t]`` (aligned with
-        ``t``, so ``hs_bw[0]`` is the backward LSTM's final state).
+    hs_fw : array, shape (T, B, n_hidden)
+        Forward hidden states: ``hs_fw[t]`` has read ``xs[0..t]``.
+    hs_bw : array, shape (T, B, n_hidden)
+        Backward hidden states, aligned with ``t``: ``hs_bw[t]`` has read ``xs[T-1..t]``, so
+        ``hs_bw[0]`` is the backward LSTM's final state.
 
     Examples
     --------

@@ -152,13 +152,18 @@ def st_glimpse(image, z_where, glimpse_shape):
     Parameters
     ----------
     image : array, shape (B, H, W)
+        Canvases to read from, one per window.
     z_where : array, shape (B, 3)
-        ``(s, x, y)`` per image, ``s > 0``.
+        ``(s, x, y)`` per image, ``s > 0``: the window's scale and centre in normalised
+        coordinates.
     glimpse_shape : tuple (h, w)
+        Height and width of the glimpse, in pixels.
 
     Returns
     -------
     glimpse : array, shape (B, h, w)
+        The resampled windows, in the dtype of ``image``; differentiable in ``image`` and
+        ``z_where``.
 
     Examples
     --------
@@ -185,13 +190,17 @@ def st_render(glimpse, z_where, canvas_shape):
     Parameters
     ----------
     glimpse : array, shape (B, h, w)
+        The images to place, one per window.
     z_where : array, shape (B, 3)
-        ``(s, x, y)`` per glimpse, ``s > 0``.
+        ``(s, x, y)`` per glimpse, ``s > 0``: where on the canvas the glimpse goes.
     canvas_shape : tuple (H, W)
+        Height and width of the output canvases, in pixels.
 
     Returns
     -------
     canvas : array, shape (B, H, W)
+        Each glimpse drawn into its window, zero elsewhere; differentiable in ``glimpse`` and
+        ``z_where``.
 
     Examples
     --------
