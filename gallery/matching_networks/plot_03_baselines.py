@@ -5,7 +5,9 @@ Baselines on Lake's runs
 Reader question: how do the baselines the reviewers asked for compare with the matching
 network on Lake et al.'s 20 one-shot runs: nearest neighbour on raw pixels, nearest neighbour
 on the features of the same Conv-4 trained as an ordinary classifier, and an exemplar-SVM style
-linear classifier per support example?
+linear classifier per support example? And does fine-tuning on the support set help, for the
+classifier's features (a new softmax head, optionally with the last block) and for the
+matching network (a few steps of its own loss on pseudo-episodes made from the support set)?
 
 All models here are small (width 32, a few hundred steps, background alphabets only); the
 matching network is the one cached by the first example.
@@ -47,13 +49,30 @@ scores = {
     "exemplar linear, matching features": exemplar(matching["weights"]["conv"]),
     "matching network": lambda s, l, q: mn.classify(matching, s, l, q),
 }
+
+
+def tuned_matching(rng):
+    def classify(support, labels, query):
+        tuned = mn.finetune_matching(matching, support, labels, rng=rng, steps=10)
+        return mn.classify(tuned, support, labels, query)
+    return classify
+
+
+scores.update({
+    "classifier features + new head": lambda s, l, q: mn.finetune_head(classifier["conv"], s,
+                                                                       l, q),
+    "... + last block fine-tuned": lambda s, l, q: mn.finetune_head(classifier["conv"], s, l, q,
+                                                                    last_block=True),
+    "matching network, fine-tuned": tuned_matching(np.random.default_rng(1)),
+})
 acc = {name: mn.lake_accuracy(f, runs)["accuracy"] for name, f in scores.items()}
 for name, a in acc.items():
     print(f"{name:40s} {a:.1%}")
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.5))
-ax.barh(list(acc), list(acc.values()), color=["C7", "C7", "C2", "C2", "C1", "C0"])
+ax.barh(list(acc), list(acc.values()), color=["C7", "C7", "C2", "C2", "C1", "C0", "C2", "C2", "C0"],
+        hatch=[""] * 6 + ["//"] * 3)
 ax.invert_yaxis()
 ax.set_xlabel("accuracy on Lake's 20 runs (20-way one-shot)")
 ax.set_xlim(0, 1)
@@ -61,5 +80,10 @@ plt.show()
 
 # %%
 # At this small scale the episodic training already beats both pixel baselines by a wide
-# margin. Fine-tuning on the support set (for the baselines and for the matching network) is
-# not measured here.
+# margin. Fine-tuning (hatched bars) uses only the 20 labelled images of each run. A new
+# softmax head on fixed features is a linear classifier of 20 points, no better than nearest
+# neighbour; letting the last block move as well helps the classifier's features. The matching
+# network is fine-tuned with 10 Adam steps (step 2e-4) of its episode loss, each on a
+# pseudo-episode whose queries are the support images shifted by up to 2 pixels (one-shot
+# leaves nothing to hold out); the change is within the noise of 400 queries (about 5 points),
+# and it costs about 0.5 CPU-seconds per run against milliseconds for plain matching.

@@ -14,10 +14,13 @@ r"""Matching Networks for One Shot Learning (Vinyals et al., 2016), arXiv:1606.0
 | Section 4.1.1: prediction, saved models | `training.classify`, `save_params`, `load_params` |
 | Section 4.1.1: accuracies, Lake et al.'s runs | `experiments.evaluate`, `lake_accuracy` |
 | Section 4.1.1: baselines | `baselines.pixel_nn`, `feature_nn`, `exemplar_linear` |
+| Section 4.1.1: fine-tuning on the support set | `finetune.finetune_head`, |
+| | `support_episode`, `finetune_matching` |
 """
 
 from .attention import attention, episode_loss, log_predict, one_hot, predict, similarity
 from .baselines import exemplar_linear, feature_nn, fit_classifier, pixel_nn
+from .finetune import finetune_head, finetune_matching, support_episode
 from .embedding import embed, fce_f, fce_g, fce_init, set_g, set_init
 from .episodes import matching_images, rotate, sample_episode, split_characters
 from .experiments import evaluate, lake_accuracy, load_images, wilson_interval
@@ -31,4 +34,5 @@ __all__ = [
     "init_params", "log_probs", "fit", "classify", "save_params", "load_params", "cache_dir",
     "evaluate", "wilson_interval", "lake_accuracy", "load_images",
     "pixel_nn", "exemplar_linear", "fit_classifier", "feature_nn",
+    "finetune_head", "support_episode", "finetune_matching",
 ]

@@ -17,6 +17,7 @@ __all__ = ["predict", "attention", "similarity", "log_predict", "episode_loss", 
 
 _EPS = 1e-8          # guards the cosine against a zero-length embedding
 _NEG = -1e30         # log 0 for the class masks (finite, so no inf - inf)
+_MAX_ELEMENTS = 2 ** 24   # largest (queries, N, M) block built at once (64 MiB in float32)
 
 
 def predict(a, y_support):
@@ -141,8 +142,16 @@ def log_predict(logits, y_support):
     log_y_hat : array, shape (Q, N)
     """
     y_support = check_one_hot(y_support, np.shape(logits)[1])
-    mask = np.where(y_support.T > 0, 0.0, _NEG).astype(np.result_type(logits))  # (N, M)
-    per_class = logsumexp(logits[:, None, :] + mask[None, :, :], axis=2)       # (Q, N)
+    if np.all(y_support.sum(axis=0) == 1):
+        # one example per class: the class sum has a single term, its logit (exact, no (Q, N, M))
+        per_class = logits[:, np.argmax(y_support, axis=0)]                      # (Q, N)
+    else:
+        mask = np.where(y_support.T > 0, 0.0, _NEG).astype(np.result_type(logits))  # (N, M)
+        q, (m, n) = np.shape(logits)[0], y_support.shape
+        chunk = max(1, _MAX_ELEMENTS // (m * n))      # queries per (chunk, N, M) block
+        per_class = anp.concatenate([
+            logsumexp(logits[j:j + chunk, None, :] + mask[None, :, :], axis=2)  # (chunk, N)
+            for j in range(0, q, chunk)])
     return per_class - logsumexp(logits, axis=1, keepdims=True)
 
 

@@ -1,8 +1,8 @@
 r"""Train matching networks on Omniglot and score the paper's protocol and Lake et al.'s 20 runs.
 
 ``python -m reference.reproduce matching_networks [--quick] [--seed N]`` runs these arms of
-:mod:`reference.matching_networks` (Conv-4 of width 32, float32, learned cosine scale, 20-way
-one-shot training episodes with all four rotations as classes) on :data:`WORKERS` processes,
+`reference.matching_networks` (Conv-4 of width 32, float32, learned cosine scale, 20-way
+one-shot training episodes with all four rotations as classes) on `WORKERS` processes,
 each with one BLAS thread and its own ``np.random.default_rng``:
 
 - ``paper``: the paper's protocol: a seeded random split of the 1,623 characters into 1,200
@@ -11,9 +11,13 @@ each with one BLAS thread and its own ``np.random.default_rng``:
   the same test side and the batch-norm mode with population statistics;
 - ``lake`` (two seeds): trained on the 30 background alphabets only, scored on Lake et al.'s
   20 runs through ``classify`` alone (episode and population batch-norm statistics), and on
-  1,000 within-alphabet 20-way one-shot episodes of the evaluation alphabets; the second seed
-  also trains the ordinary-classifier baseline (its features for nearest neighbour and for
-  exemplar linear classifiers);
+  1,000 within-alphabet 20-way one-shot episodes of the evaluation alphabets; fine-tuned on
+  each run's support set (`finetune_matching`, 10 steps), and on 20-way 5-shot evaluation
+  episodes with and without that fine-tuning (the same episodes); N-way one-shot episodes with
+  N = 100 and 1,000 drawn from the 659 x 4 rotated evaluation classes; the second seed also
+  trains the ordinary-classifier baseline (its features for nearest neighbour, for exemplar
+  linear classifiers and for a new softmax head fine-tuned on the support set, alone or with
+  the last block);
 - variants at equal, shorter training on the paper split, scored on 20-way one-shot: the
   paper's kernel without a scale, a dot product, a negative squared distance, FCE, FCE with
   the order-invariant set encoder ``set_g`` in place of the bidirectional LSTM, and the
@@ -39,6 +43,7 @@ __all__ = ["WORKERS", "SETTINGS", "run_arm", "run", "TABLE"]
 
 WORKERS = 2
 WIDTH = 32
+FT_STEPS = 10
 #: (episodes of the main models, of the variants, test episodes, classifier steps)
 SETTINGS = {False: (7000, 2000, 1000, 2000), True: (150, 60, 40, 40)}
 VARIANTS = {
@@ -106,6 +111,7 @@ def _run_arm(arm, seed, quick):
         out["leaked_images"] = int(mn.matching_images(bg["images"], run_images).sum())
         out["runs_in_evaluation"] = int(mn.matching_images(run_images, ev["images"]).sum())
         out["loss_curve"] = _curve(hist)
+        out.update(_finetune_arm(params, runs, ev, n_test, seed))
         if arm == "lake2":
             clf = mn.fit_classifier(bg["images"], steps=n_clf, rng=rng, width=WIDTH)
             out["classifier_nn_lake"] = mn.lake_accuracy(
@@ -115,6 +121,11 @@ def _run_arm(arm, seed, quick):
                 e = np.asarray(mn.embed(clf["conv"], np.concatenate([s, q])))
                 return mn.exemplar_linear(e[:len(s)], l, e[len(s):])
             out["exemplar_lake"] = mn.lake_accuracy(exemplar, runs)["accuracy"]
+            for key, block in (("classifier_head_lake", False),
+                               ("classifier_head_block_lake", True)):
+                out[key] = mn.lake_accuracy(
+                    lambda s, l, q: mn.finetune_head(clf["conv"], s, l, q, last_block=block),
+                    runs)["accuracy"]
         return out
     images, alphabets, split = _paper_split(bg, ev, seed)
     train, test = images[split["train"]], images[split["test"]]
@@ -144,6 +155,25 @@ def _run_arm(arm, seed, quick):
     out["20way_1shot"] = mn.evaluate(_clf(params), test, way=20, shot=1, episodes=n_test,
                                      rng=rng)["accuracy"]
     out["loss_curve"] = _curve(hist)
+    return out
+
+
+def _finetune_arm(params, runs, ev, n_test, seed):
+    """Fine-tuning on the support set, and support sets of 100 and 1,000 classes."""
+    out = {}
+    rng = np.random.default_rng(seed + 17)
+
+    def tuned(s, l, q):
+        return mn.classify(mn.finetune_matching(params, s, l, rng=rng, steps=FT_STEPS), s, l, q)
+    out["lake_finetuned"] = mn.lake_accuracy(tuned, runs)["accuracy"]
+    n_ft = max(n_test // 25, 2)                 # 40 episodes of 20 queries in the full run
+    for key, f in (("eval_20way_5shot", _clf(params)), ("eval_20way_5shot_finetuned", tuned)):
+        out[key] = mn.evaluate(f, ev["images"], way=20, shot=5, episodes=n_ft,
+                               rng=np.random.default_rng(seed + 23))["accuracy"]
+    for way, n in ((100, max(n_test // 50, 2)), (1000, 2)):
+        out[f"eval_rot_{way}way_1shot"] = mn.evaluate(
+            _clf(params), ev["images"], way=way, shot=1, episodes=n, rotations=(0, 1, 2, 3),
+            rng=np.random.default_rng(seed + way))["accuracy"]
     return out
 
 
@@ -178,6 +208,11 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     m["eval_alphabets_random_20way_1shot"] = lk["eval_random_20way_1shot"]
     m["classifier_nn_lake"] = lk2["classifier_nn_lake"]
     m["exemplar_lake"] = lk2["exemplar_lake"]
+    for key in ("lake_finetuned", "eval_20way_5shot", "eval_20way_5shot_finetuned",
+                "eval_rot_100way_1shot", "eval_rot_1000way_1shot"):
+        m[key] = (lk[key] + lk2[key]) / 2
+    m["classifier_head_lake"] = lk2["classifier_head_lake"]
+    m["classifier_head_block_lake"] = lk2["classifier_head_block_lake"]
     m["leaked_images"] = lk["leaked_images"]
     m["runs_in_evaluation"] = lk["runs_in_evaluation"]
     m["split_seed"], m["split_hash"] = p["split_seed"], p["split_hash"]
@@ -203,6 +238,15 @@ TABLE = [
     ("pixels_nn_lake", "Lake's runs, nearest neighbour on 28x28 pixels (L2)", "—"),
     ("classifier_nn_lake", "Lake's runs, nearest neighbour on classifier features", "—"),
     ("exemplar_lake", "Lake's runs, exemplar linear classifiers on classifier features", "—"),
+    ("classifier_head_lake",
+     "Lake's runs, classifier features + new softmax head fine-tuned on the support set", "—"),
+    ("classifier_head_block_lake", "... head and last Conv-4 block fine-tuned", "—"),
+    ("lake_finetuned", "Lake's runs, matching network fine-tuned on each support set", "—"),
+    ("eval_20way_5shot", "20-way 5-shot, evaluation alphabets, background-only model", "—"),
+    ("eval_20way_5shot_finetuned", "... the same episodes, fine-tuned on the support set",
+     "—"),
+    ("eval_rot_100way_1shot", "100-way 1-shot, rotated evaluation classes", "—"),
+    ("eval_rot_1000way_1shot", "1,000-way 1-shot, rotated evaluation classes", "—"),
     ("variant_default_20way_1shot", "Variants (shorter training): cosine with learned scale",
      "—"),
     ("variant_no_scale_20way_1shot", "... the paper's kernel (cosine, no scale)", "—"),
