@@ -224,3 +224,27 @@ def test_mixture_decoder_without_item_latents():
     v = rng.standard_normal(flat.shape)
     fd = (f(flat + 1e-6 * v) - f(flat - 1e-6 * v)) / 2e-6
     np.testing.assert_allclose(grad(f)(flat) @ v, fd, rtol=1e-5, atol=1e-8)
+
+
+def test_convolutional_encoder_order_invariance_and_gradient():
+    rng = np.random.default_rng(5)
+    params = ns.init_params(rng, 256, c_dim=3, z_dim=2, hidden=8, depth=2, likelihood="bernoulli",
+                            conv_width=3)
+    assert len(params["conv"]) == 4
+    D = (rng.uniform(size=(2, 3, 256)) < 0.4).astype(float)       # 16x16 binary images
+    mu, lv = ns.statistic_network(params, D)
+    mu_p, lv_p = ns.statistic_network(params, D[:, ::-1])
+    np.testing.assert_allclose(mu, mu_p, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(lv, lv_p, rtol=1e-10, atol=1e-12)
+    assert ns.statistic_network(params, D[:, :1])[0].shape == (2, 3)
+    flat, unflatten = flatten(params)
+    flat = flat + 0.1 * rng.standard_normal(flat.shape)
+
+    def f(theta):
+        return ns.training_loss(unflatten(theta), D, np.random.default_rng(3), 0.0)
+
+    v = rng.standard_normal(flat.shape)
+    fd = (f(flat + 1e-6 * v) - f(flat - 1e-6 * v)) / 2e-6
+    np.testing.assert_allclose(grad(f)(flat) @ v, fd, rtol=1e-5, atol=1e-8)
+    with pytest.raises(ValueError, match="conv_width"):
+        ns.init_params(rng, 256, likelihood="gaussian", conv_width=3)

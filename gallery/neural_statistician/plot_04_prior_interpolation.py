@@ -25,11 +25,11 @@ import reference.neural_statistician as ns
 
 cache = Path(tempfile.gettempdir()) / "neural_statistician_gallery"
 cache.mkdir(exist_ok=True)
-path = cache / "spatial_plain.pkl"
+path = cache / "spatial_plain_250.pkl"
 if path.exists():
     plain = pickle.loads(path.read_bytes())
 else:
-    plain = ns.spatial_experiment(np.random.default_rng(0), n_steps=100000, time_limit=25)
+    plain = ns.spatial_experiment(np.random.default_rng(0), n_steps=250)
     plain.pop("history")
     path.write_bytes(pickle.dumps(plain))
 interp = ns.spatial_experiment(np.random.default_rng(0), n_steps=plain["steps"],

@@ -23,12 +23,12 @@ import numpy as np
 import reference.neural_statistician as ns
 from reference.datasets.omniglot import load_omniglot
 
-path = Path(tempfile.gettempdir()) / "neural_statistician_gallery" / "omniglot_small.pkl"
+path = Path(tempfile.gettempdir()) / "neural_statistician_gallery" / "omniglot_small_700.pkl"
 if path.exists():
     params = pickle.loads(path.read_bytes())
 else:
     train_images = load_omniglot("background_small1")["images"].astype(np.float32)
-    params, _ = ns.fit(train_images, np.random.default_rng(0), n_steps=100000, time_limit=25,
+    params, _ = ns.fit(train_images, np.random.default_rng(0), n_steps=700,
                        batch_sets=16, hidden=128)
 test_images = load_omniglot("background_small2")["images"]
 rng = np.random.default_rng(3)

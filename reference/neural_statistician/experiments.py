@@ -70,7 +70,8 @@ def families_experiment(rng: np.random.Generator, *, n_steps: int = 4000, set_si
         Re-weighting at epoch 0 (0 = the plain bound).
     step_size : float
     time_limit : float or None
-        Wall seconds after which training stops.
+        Optional wall-clock cap in seconds (default None: run all ``n_steps``; the reproduce
+        run and the gallery never set it, so their results do not depend on the machine).
     model_kwargs : dict or None
         Passed to `init_params` (defaults: c_dim 3, z_dim 16, one stochastic layer,
         hidden 64, depth 3).
@@ -147,6 +148,7 @@ def spatial_experiment(rng: np.random.Generator, *, prior_interpolation: bool = 
     n_steps, n_points, batch_sets, n_train : int
     step_size, alpha0 : float
     time_limit : float or None
+        Optional wall-clock cap in seconds (default None: run all ``n_steps``).
     model_kwargs : dict or None
     dtype : numpy dtype
 

@@ -27,7 +27,7 @@ import numpy as np
 from autograd.scipy.special import logsumexp
 from autograd.tracer import getval
 
-from reference.nn import mlp_apply, mlp_init, relu
+from reference.nn import conv2d, conv4_init, max_pool2d, mlp_apply, mlp_init, relu
 
 from ._checks import check_positive_int, check_rng, check_sets
 
@@ -74,7 +74,7 @@ def _cast(tree, dtype):
 def init_params(rng: np.random.Generator, x_dim: int, *, c_dim: int = 3, z_dim: int = 16,
                 n_layers: int = 1, hidden: int = 128, depth: int = 3,
                 likelihood: str = "gaussian", prior_interpolation: bool = False,
-                n_components: int = 5, dtype=np.float64) -> dict:
+                n_components: int = 5, conv_width: int = 0, dtype=np.float64) -> dict:
     r"""Initial parameters of the full model of Section 3 (Figure 1, right).
 
     Networks (each an MLP of ``depth`` dense layers, ReLU between them):
@@ -88,7 +88,10 @@ def init_params(rng: np.random.Generator, x_dim: int, *, c_dim: int = 3, z_dim: 
       feature), a Bernoulli (logits), or (``"mixture"``, our addition for the 1-D families)
       a mixture of ``n_components`` diagonal Gaussians;
     - ``interp`` (only with ``prior_interpolation``): one gate vector per layer, see
-      `inference_network`.
+      `inference_network`;
+    - ``conv`` (only with ``conv_width > 0``, square binary images): four 3x3 convolution,
+      ReLU, 2x2 max-pool blocks in front of ``encoder`` (Section 5.3 uses a convolutional
+      shared encoder), so a 28x28 image reaches the MLP as ``conv_width`` features.
 
     Parameters
     ----------
@@ -107,6 +110,9 @@ def init_params(rng: np.random.Generator, x_dim: int, *, c_dim: int = 3, z_dim: 
         Mixture components (``"mixture"`` only).
     prior_interpolation : bool
         Add the gates of the prior-interpolation layer (our reading, see `inference_network`).
+    conv_width : int
+        Filters per convolution block of the shared encoder (0 = an MLP encoder). Needs the
+        Bernoulli likelihood and square images of at least 16x16 pixels (``x_dim = side**2``).
     dtype : numpy dtype
         float64 (gradient checks) or float32 (faster training).
 
@@ -122,11 +128,18 @@ def init_params(rng: np.random.Generator, x_dim: int, *, c_dim: int = 3, z_dim: 
     if likelihood not in ("gaussian", "bernoulli", "mixture"):
         raise ValueError("likelihood must be 'gaussian', 'bernoulli' or 'mixture', "
                          f"got {likelihood!r}")
+    check_positive_int("conv_width", conv_width, minimum=0)
+    if conv_width and (likelihood != "bernoulli" or round(np.sqrt(x_dim)) ** 2 != x_dim):
+        raise ValueError("conv_width > 0 needs likelihood 'bernoulli' and square images, "
+                         f"got {likelihood!r} and x_dim {x_dim}")
+    side = int(round(np.sqrt(x_dim))) // 16          # after four 2x2 poolings (28 -> 1)
+    if conv_width and side < 1:
+        raise ValueError(f"conv_width > 0 needs images of at least 16x16, got x_dim {x_dim}")
     H, inner = hidden, [hidden] * (depth - 1)
     out_x = {"gaussian": 2 * x_dim, "bernoulli": x_dim,
              "mixture": n_components * (1 + 2 * x_dim)}[likelihood]
     params = {
-        "encoder": mlp_init([x_dim] + inner + [H], rng),
+        "encoder": mlp_init([conv_width * side ** 2 or x_dim] + inner + [H], rng),
         "post_pool": mlp_init([H] + inner + [2 * c_dim], rng),
         "q_z": [mlp_init([H + c_dim + (z_dim if j else 0)] + inner + [2 * z_dim], rng)
                 for j in range(n_layers)],
@@ -137,11 +150,26 @@ def init_params(rng: np.random.Generator, x_dim: int, *, c_dim: int = 3, z_dim: 
     if prior_interpolation:
         # gate logits start at 2: the posterior starts 88% data-driven, 12% prior
         params["interp"] = [np.full(2 * z_dim, 2.0) for _ in range(n_layers)]
+    if conv_width:
+        # no batch norm (a set of one image at test time has no batch to normalise over)
+        params["conv"] = [{"w": p["w"], "b": p["b"]} for p in conv4_init(rng, 1, conv_width)]
     return _cast(params, dtype)
 
 
 def _x_dim(params) -> int:
+    if "conv" in params:                      # Bernoulli only: one logit per pixel
+        return int(np.shape(params["decoder"][-1]["W"])[1])
     return int(np.shape(params["encoder"][0]["W"])[0])
+
+
+def _conv_features(blocks, D):
+    """Convolution blocks on flattened square images: (B, N, H*W) -> (B, N, width)."""
+    B, N, d = np.shape(D)
+    side = int(round(np.sqrt(d)))
+    h = anp.reshape(D, (B * N, side, side, 1))                 # (B N, H, W, 1)
+    for p in blocks:
+        h = relu(max_pool2d(conv2d(h, p["w"], p["b"])))       # relu and max-pool commute
+    return anp.reshape(h, (B, N, -1))
 
 
 def shared_encoder(params: dict, D):
@@ -159,6 +187,8 @@ def shared_encoder(params: dict, D):
     h : array, shape (B, N, hidden)
     """
     check_sets(D, _x_dim(params))
+    if "conv" in params:
+        D = _conv_features(params["conv"], D)
     return relu(mlp_apply(params["encoder"], D))
 
 

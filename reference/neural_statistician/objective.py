@@ -18,7 +18,8 @@ import numpy as np
 from autograd.scipy.special import logsumexp
 
 from ._checks import check_gaussian, check_rng, check_sets
-from .model import inference_network, observation_decoder, shared_encoder, statistic_network
+from .model import (_x_dim, inference_network, observation_decoder, shared_encoder,
+                    statistic_network)
 
 __all__ = [
     "gaussian_kl", "gaussian_log_likelihood", "bernoulli_log_likelihood", "elbo_terms", "elbo",
@@ -128,7 +129,7 @@ def elbo_terms(params: dict, D, rng: np.random.Generator) -> dict:
     dict with ``R``, ``C``, ``L``, each shape (B,)
     """
     check_rng(rng)
-    B, N, _ = check_sets(D, np.shape(params["encoder"][0]["W"])[0])
+    B, N, _ = check_sets(D, _x_dim(params))
     h = shared_encoder(params, D)
     mu_c, logvar_c = statistic_network(params, D, h)
     eps = rng.standard_normal(np.shape(mu_c)).astype(h.dtype if hasattr(h, "dtype")

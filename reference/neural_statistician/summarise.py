@@ -21,7 +21,7 @@ from scipy import ndimage
 from reference.nn import mlp_apply
 
 from ._checks import check_positive_int, check_rng, check_sets
-from .model import _split, shared_encoder
+from .model import _split, _x_dim, shared_encoder
 from .objective import gaussian_kl
 
 __all__ = ["summarise", "digit_point_sets"]
@@ -57,7 +57,7 @@ def summarise(params: dict, D, k: int) -> dict:
     D = np.asarray(D)
     if D.ndim != 2:
         raise ValueError(f"D must be one data set of shape (N, x_dim), got shape {D.shape}")
-    N = check_sets(D[None], np.shape(params["encoder"][0]["W"])[0])[1]
+    N = check_sets(D[None], _x_dim(params))[1]
     k = check_positive_int("k", k)
     if k > N:
         raise ValueError(f"cannot summarise {N} items by {k}")

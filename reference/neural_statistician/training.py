@@ -51,7 +51,8 @@ def fit_sets(params: dict, sample_batch: Callable, n_steps: int, rng: np.random.
         Call ``log(step, params, loss)`` every this many steps (0 = never).
     log : callable or None
     time_limit : float or None
-        Stop early (at the next step) once this many seconds of wall time have passed.
+        Optional: stop early (at the next step) once this many seconds of wall time have
+        passed. The default None runs exactly ``n_steps`` steps (reproducible on any machine).
 
     Returns
     -------
