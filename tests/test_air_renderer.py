@@ -78,3 +78,15 @@ def test_renderer_bad_input():
         renderer.render([], np.zeros((0, 3)))
     with pytest.raises(ValueError):
         renderer.finite_difference_grad(lambda P: 0.0, np.zeros((1, 3)), 0.0)
+
+
+def test_fit_air3d_runs_and_rejects_a_single_identity_sample():
+    calls = []
+    params = scene3d.fit_air3d(seed=0, n_iters=2, batch=2, K=3,
+                               callback=lambda p, i: calls.append(i))
+    logits, mu, sd = scene3d.net_apply(params, scene3d.make_scenes3d(
+        3, np.random.default_rng(1))[0])
+    assert logits.shape == (3, 3) and mu.shape == (3, 3) and np.all(sd > 0)
+    assert calls == [0, 1]
+    with pytest.raises(ValueError):
+        scene3d.fit_air3d(n_iters=1, K=1)

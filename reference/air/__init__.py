@@ -3,19 +3,19 @@ r"""Attend, Infer, Repeat (Eslami et al. 2016, arXiv:1603.08575).
 | Paper | Function |
 | --- | --- |
 | Section 3.1, multi-digit scenes | `data.make_scenes`, `data.test_scenes` |
-| Section 2.1, count prior (truncated geometric) | `model.log_p_pres`, `model.count_prior` |
-| Section 2.1, decoder and canvas | `model.decode`, `model.render`, `model.log_likelihood` |
-| Section 2.2, guide step | `guide.presence_and_where`, `guide.encode`, `guide.sample_z_pres` |
+| Eq. (1), count prior (truncated geometric) | `model.log_p_pres`, `model.count_prior` |
+| Section 3.1, decoder and canvas | `model.decode`, `model.render`, `model.log_likelihood` |
+| Section 2.1, guide step | `guide.presence_and_where`, `guide.encode`, `guide.sample_z_pres` |
 | Eq. (2), masked pass over the steps | `objective.air_pass` |
 | Section 2.2, ELBO | `objective.elbo` |
-| Section 2.3, learning signals | `objective.learning_signals` |
-| Section 2.3, baselines | `objective.neural_baseline`, `objective.leave_one_out_baseline` |
-| Section 2.3, surrogate loss | `objective.surrogate_loss` |
+| Section 2.2, learning signals | `objective.learning_signals` |
+| Section 2.2, baselines | `objective.neural_baseline`, `objective.leave_one_out_baseline` |
+| Section 2.2, surrogate loss | `objective.surrogate_loss` |
 | Training and inference | `training.fit`, `training.infer` |
 | Section 3.1, measures | `measures.count_accuracy`, `measures.localisation_error`, |
 | | `measures.reconstruction_mse` |
 | Section 3.1, supervised counter | `supervised.fit_supervised` |
-| Section 2.3, estimator variance | `variance.score_gradient_samples`, `variance.total_variance` |
+| Section 2.2, estimator variance | `variance.score_gradient_samples`, `variance.total_variance` |
 | Section 3.2, renderer and its smooth twin | `renderer.render`, `renderer.render_smooth` |
 | Section 3.2, inference through the renderer | `scene3d.fit_air3d`, `scene3d.fit_supervised3d` |
 

@@ -1,4 +1,4 @@
-r"""The inference network (guide) of AIR (Section 2.2 of Eslami et al. 2016).
+r"""The inference network (guide) of AIR (Section 2.1 of Eslami et al. 2016).
 
 One LSTM step per object. At step $i$ the LSTM reads an embedding of the image (for DAIR: of the
 image minus what has been drawn so far) and the previous step's latents, and its state gives
@@ -28,7 +28,7 @@ def _softplus(a):
 
 
 def guide_init(config: AIRConfig, rng: np.random.Generator, pres_logit: float = 2.0):
-    r"""Parameters of the guide (Section 2.2): embedding, LSTM, presence/pose head, encoder.
+    r"""Parameters of the guide (Section 2.1): embedding, LSTM, presence/pose head, encoder.
 
     The presence logit starts at ``pres_logit`` (positive: at first the guide proposes an
     object at every step, so the learning signal can see what objects are worth), one of the
@@ -62,7 +62,7 @@ def embed(params, image):
 
 
 def presence_and_where(params, e, prev, state, q_floor: float = 0.0):
-    r"""One LSTM step and its presence and pose distributions (Section 2.2).
+    r"""One LSTM step and its presence and pose distributions (Section 2.1).
 
     $$
     h_i = R_\phi(e, z^{\text{where}}_{i-1}, z^{\text{what}}_{i-1}, z^{\text{pres}}_{i-1}; h_{i-1}),
@@ -101,7 +101,7 @@ def presence_and_where(params, e, prev, state, q_floor: float = 0.0):
 
 
 def encode(params, image, z_where, config: AIRConfig):
-    r"""Appearance distribution from the glimpse at the pose (Section 2.2).
+    r"""Appearance distribution from the glimpse at the pose (Section 2.1).
 
     $$
     x^{\text{att}}_i = \mathcal T\big(x; z^{\text{where}}_i\big), \quad
@@ -123,7 +123,7 @@ def encode(params, image, z_where, config: AIRConfig):
 
 
 def sample_z_pres(q_pres, z_pres_prev, u):
-    r"""Presence bit: Bernoulli, and 0 for ever after the first 0 (Section 2.2).
+    r"""Presence bit: Bernoulli, and 0 for ever after the first 0 (Section 2.1).
 
     $$
     z^{\text{pres}}_i = z^{\text{pres}}_{i-1} \cdot [u_i < q(z^{\text{pres}}_i = 1)],
@@ -138,7 +138,7 @@ def sample_z_pres(q_pres, z_pres_prev, u):
 
 
 def gaussian_kl(mu, sd, mu0, sd0):
-    r"""KL divergence of diagonal Gaussians, summed over the last axis (Section 2.2).
+    r"""KL divergence of diagonal Gaussians, summed over the last axis (Section 2.1).
 
     $$
     \mathrm{KL}\big(\mathcal N(\mu, \sigma^2) \,\|\, \mathcal N(\mu_0, \sigma_0^2)\big)

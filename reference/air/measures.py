@@ -45,7 +45,7 @@ def confusion_matrix(counts_true, counts_pred, n_max: int) -> np.ndarray:
 
 
 def where_to_pixels(z_where, canvas: int) -> np.ndarray:
-    r"""Object centres in pixel coordinates from $z^{\text{where}} = (s, x, y)$ (Section 2.1).
+    r"""Object centres in pixel coordinates from $z^{\text{where}} = (s, x, y)$ (Section 3.1).
 
     Pixel centres at integer positions (column, row), matching the scene generator:
 
@@ -84,7 +84,7 @@ def localisation_error(centres_true, z_where, canvas: int) -> float:
 
 
 def reconstruct(params, images, max_steps: int | None = None) -> np.ndarray:
-    r"""The model's canvas $\bar x = \sum_i y_i$ at the guide's deterministic latents (Section 2.1).
+    r"""The model's canvas $\bar x = \sum_i y_i$ at the guide's deterministic latents (Section 3.1).
 
     images (B, H, W) -> (B, H, W).
     """

@@ -88,7 +88,7 @@ class AIRConfig:
 
 
 def log_p_pres(z_pres, config: AIRConfig):
-    r"""Log prior of one presence bit given that the previous one was 1 (Section 2.1).
+    r"""Log prior of one presence bit given that the previous one was 1 (Section 2).
 
     The count prior is a geometric chain truncated at $N$ steps:
 
@@ -112,7 +112,7 @@ def log_p_pres(z_pres, config: AIRConfig):
 
 
 def count_prior(config: AIRConfig) -> np.ndarray:
-    r"""The truncated geometric prior $p_N(n)$ on the number of objects (Section 2.1).
+    r"""The truncated geometric prior $p_N(n)$ on the number of objects (Section 2).
 
     $$
     p_N(n) = \rho^{\,n} (1 - \rho)^{[n < N]}, \quad n = 0, \dots, N .
@@ -140,7 +140,7 @@ def decoder_init(config: AIRConfig, rng: np.random.Generator, empty_logit: float
 
 
 def decode(params, z_what, config: AIRConfig):
-    r"""Glimpse of an object from its appearance code (Section 2.1, the decoder $f^{dec}$).
+    r"""Glimpse of an object from its appearance code (Section 3.1, the decoder $f^{dec}$).
 
     $$
     y^{\text{att}}_i = \mathrm{sigmoid}\big(f^{dec}_\theta(z^{\text{what}}_i)\big)
@@ -160,7 +160,7 @@ def decode(params, z_what, config: AIRConfig):
 
 
 def render(glimpse, z_where, z_pres, config: AIRConfig):
-    r"""One object's contribution to the canvas: the glimpse written at its pose (Section 2.1).
+    r"""One object's contribution to the canvas: the glimpse written at its pose (Section 3.1).
 
     $$
     y_i = z^{\text{pres}}_i \, \mathcal T^{-1}\big(y^{\text{att}}_i; z^{\text{where}}_i\big),
@@ -186,7 +186,7 @@ def render(glimpse, z_where, z_pres, config: AIRConfig):
 
 
 def log_likelihood(x, canvas, config: AIRConfig):
-    r"""Gaussian log likelihood of the image around the summed canvas (Section 2.1).
+    r"""Gaussian log likelihood of the image around the summed canvas (Section 3.1).
 
     $$
     \log p_\theta(x \mid z) = \sum_{\text{pixels}} \log \mathcal N(x; \bar x, \sigma_x^2)

@@ -1,4 +1,4 @@
-r"""The ELBO of AIR and its gradient estimator (Sections 2.2-2.3 of Eslami et al. 2016).
+r"""The ELBO of AIR and its gradient estimator (Sections 2.1-2.2 of Eslami et al. 2016).
 
 One pass runs the guide and the model side by side over the $N$ steps. The per-step terms are
 masked after the first absent object. $z^{\text{where}}$ and $z^{\text{what}}$ are
@@ -21,7 +21,7 @@ __all__ = ["draw_noise", "air_pass", "elbo", "learning_signals", "baseline_init"
 
 
 def draw_noise(rng: np.random.Generator, batch: int, config: AIRConfig):
-    r"""The guide's noise for one pass (Section 2.2): uniforms for $z^{\text{pres}}$, normals
+    r"""The guide's noise for one pass (Section 2.1): uniforms for $z^{\text{pres}}$, normals
     for the reparameterised $z^{\text{where}}$ and $z^{\text{what}}$.
 
     Returns a dict with ``u`` (N, B), ``eps_where`` (N, B, 3), ``eps_what`` (N, B, n_what).
@@ -121,7 +121,7 @@ def elbo(res):
 
 
 def learning_signals(res):
-    r"""Per-step learning signals for $z^{\text{pres}}_i$: only the downstream terms (Section 2.3).
+    r"""Per-step learning signals for $z^{\text{pres}}_i$: only the downstream terms (Section 2.2).
 
     $$
     \ell_i = \log p_\theta(x \mid z) + \sum_{j \ge i} \Big( \log
@@ -136,7 +136,7 @@ def learning_signals(res):
 
 
 def baseline_init(config: AIRConfig, rng: np.random.Generator, n_hidden: int = 64):
-    r"""Parameters of the NVIL-style neural baseline (Section 2.3; Mnih & Gregor 2014).
+    r"""Parameters of the NVIL-style neural baseline (Section 2.2; Mnih & Gregor 2014).
 
     A separate MLP from (image, detached guide state, step one-hot) to one number per step.
     """
@@ -150,7 +150,7 @@ BASELINE_UNIT = 100.0
 
 
 def neural_baseline(params_b, x, res):
-    r"""Input-dependent baseline $b_\psi(x, h_i, i)$ for every step (Section 2.3).
+    r"""Input-dependent baseline $b_\psi(x, h_i, i)$ for every step (Section 2.2).
 
     $$
     b_i = 100 \cdot f_\psi\big(\operatorname{sg}[x], \operatorname{sg}[h_i], e_i\big)
@@ -172,7 +172,7 @@ def neural_baseline(params_b, x, res):
 def leave_one_out_baseline(signals, K: int):
     r"""Leave-one-out multi-sample baseline: the mean signal of the other $K-1$ samples.
 
-    Not in the paper: a comparison for its Section 2.3 baselines (in the spirit of Mnih & Rezende
+    Not in the paper: a comparison for its Section 2.2 baselines (in the spirit of Mnih & Rezende
     2016), used by the variance experiment.
 
     $$
@@ -190,7 +190,7 @@ def leave_one_out_baseline(signals, K: int):
 
 
 def loss_parts(params, x, noise, config: AIRConfig, baseline: str = "neural", K: int = 1):
-    r"""The two parts of the training loss: model and guide, and baseline (Section 2.3).
+    r"""The two parts of the training loss: model and guide, and baseline (Section 2.2).
 
     $$
     J_{\theta,\phi} = -\overline{\mathcal L(x) + \sum_i z^{\text{pres}}_{i-1}\,
@@ -230,7 +230,7 @@ def loss_parts(params, x, noise, config: AIRConfig, baseline: str = "neural", K:
 
 
 def surrogate_loss(params, x, noise, config: AIRConfig, baseline: str = "neural", K: int = 1):
-    r"""Loss whose autograd gradient is the AIR gradient estimate (Section 2.3).
+    r"""Loss whose autograd gradient is the AIR gradient estimate (Section 2.2).
 
     $$
     J = J_{\theta,\phi} + J_\psi

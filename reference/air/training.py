@@ -1,4 +1,4 @@
-r"""Training and inference for AIR (Sections 2.3 and 3.1 of Eslami et al. 2016).
+r"""Training and inference for AIR (Sections 2.2 and 3.1 of Eslami et al. 2016).
 
 ``fit`` trains the model, the guide and the baseline jointly with Adam on freshly composed scenes
 (a new batch every step); the baseline has its own, larger learning rate. ``infer`` runs the
@@ -51,7 +51,7 @@ def _step_sizes(params, lr, lr_baseline):
 def fit(config: AIRConfig = AIRConfig(), seed: int = 0, n_iters: int = 2000, batch: int = 64,
         lr: float = 1e-3, lr_baseline: float = 1e-2, baseline: str = "neural", K: int = 1,
         callback=None, params=None, anneal_prior: int = 600):
-    r"""Train AIR on 0-2 digit scenes with the estimator of Section 2.3; returns the parameters.
+    r"""Train AIR on 0-2 digit scenes with the estimator of Section 2.2; returns the parameters.
 
     Parameters
     ----------

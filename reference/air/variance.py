@@ -1,4 +1,4 @@
-r"""Variance of the likelihood-ratio gradient for $z^{\text{pres}}$ (Section 2.3 of Eslami et al.).
+r"""Variance of the likelihood-ratio gradient for $z^{\text{pres}}$ (Section 2.2 of Eslami et al.).
 
 At fixed parameters, the score-function part of the estimator,
 
@@ -29,7 +29,7 @@ __all__ = ["score_gradient", "score_gradient_samples", "total_variance"]
 
 
 def score_gradient(params, x, noise, baseline: str = "neural", K: int = 1) -> np.ndarray:
-    r"""One draw of the $z^{\text{pres}}$ score-function gradient w.r.t. the guide (Section 2.3).
+    r"""One draw of the $z^{\text{pres}}$ score-function gradient w.r.t. the guide (Section 2.2).
 
     $$
     \hat g = \nabla_\phi \overline{\textstyle\sum_i z^{\text{pres}}_{i-1}
@@ -59,7 +59,7 @@ def score_gradient(params, x, noise, baseline: str = "neural", K: int = 1) -> np
 
 def score_gradient_samples(params, rng: np.random.Generator, baseline: str, n_draws: int = 20,
                            batch: int = 32, K: int = 4) -> np.ndarray:
-    r"""Independent draws of the score-function gradient (Section 2.3).
+    r"""Independent draws of the score-function gradient (Section 2.2).
 
     See [`score_gradient`][reference.air.variance.score_gradient].
 
@@ -78,7 +78,7 @@ def score_gradient_samples(params, rng: np.random.Generator, baseline: str, n_dr
 
 
 def total_variance(draws) -> float:
-    r"""Total variance of gradient draws: the trace of their covariance (Section 2.3).
+    r"""Total variance of gradient draws: the trace of their covariance (Section 2.2).
 
     $$
     \operatorname{tr}\operatorname{Cov}[\hat g] = \sum_j \operatorname{Var}[\hat g_j]
