@@ -315,3 +315,16 @@ def test_bad_input_gives_clear_errors(rng):
         mn.sample_episode(np.full((5, 4, 28, 28), np.nan), 3, 1, 1, rng)
     with pytest.raises(FileNotFoundError):
         mn.load_params("/nonexistent/params.npz")
+
+
+def test_cosine_gradient_is_finite_for_an_all_zero_embedding():
+    """A dead-ReLU embedding (all zeros) must not turn the training gradient into NaN."""
+    rng = np.random.default_rng(0)
+    g_s = rng.normal(size=(4, 8))
+    f_x = np.vstack([np.zeros(8), rng.normal(size=8)])
+    y = mn.one_hot(np.arange(4), 4)
+    queries = np.array([0, 1])
+    g_f = grad(lambda f: mn.episode_loss(f, g_s, y, queries))(f_x)
+    g_g = grad(lambda g: mn.episode_loss(f_x, g, y, queries))(g_s)
+    assert np.all(np.isfinite(g_f)) and np.all(np.isfinite(g_g))
+    assert np.all(np.isfinite(g_f[1])) and np.any(g_f[1] != 0)

@@ -81,7 +81,8 @@ def similarity(f_x, g_s, kind="cosine"):
     g_sq = anp.sum(g_s ** 2, axis=1)[None, :]          # (1, M)
     if kind == "neg_sqdist":
         return 2.0 * dots - f_sq - g_sq
-    return dots / (anp.sqrt(f_sq * g_sq) + _EPS)
+    # eps inside the root: sqrt's derivative is infinite at 0, and a ReLU embedding can be all 0
+    return dots / anp.sqrt(f_sq * g_sq + _EPS ** 2)
 
 
 def _logits(f_x, g_s, kind, scale):
