@@ -34,10 +34,13 @@ def digit_pool(split: str) -> np.ndarray:
     Parameters
     ----------
     split : {"train", "test"}
+        Which pool to return: 1,297 training or 500 test digit images.
 
     Returns
     -------
-    ndarray, shape (n, 8, 8), float64
+    ndarray
+        Shape (n, 8, 8), float64 intensities in [0, 1]; a fresh copy, so editing it leaves the
+        cached pool untouched.
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
@@ -90,9 +93,11 @@ def make_scenes(n: int, rng: np.random.Generator, counts=(0, 1, 2), split: str =
     n : int
         Number of scenes.
     rng : np.random.Generator
+        Source of the counts, digit choices, sizes and placements.
     counts : sequence of int
         Allowed digit counts, drawn uniformly.
     split : {"train", "test"}
+        Digit pool the images come from (default the training pool).
     size_range : (int, int)
         Smallest and largest digit side in pixels.
     canvas : int
@@ -103,7 +108,9 @@ def make_scenes(n: int, rng: np.random.Generator, counts=(0, 1, 2), split: str =
     Returns
     -------
     images : ndarray, shape (n, canvas, canvas), values in [0, 1]
+        The scenes, zero background with the resized digits pasted in.
     counts : ndarray, shape (n,), int
+        Number of digits drawn in each scene.
     centres : ndarray, shape (n, max(counts), 2)
         (x, y) pixel coordinates of each digit's centre (column, row; pixel centres at integers),
         NaN for absent digits.

@@ -76,17 +76,27 @@ def presence_and_where(params, e, prev, state, q_floor: float = 0.0):
 
     Parameters
     ----------
-    e : array (B, n_embed)
-    prev : tuple (z_where (B, 3), z_what (B, n_what), z_pres (B,))
-    state : tuple (h, c), each (B, n_hidden)
+    params : dict
+        Guide parameters from [`guide_init`][reference.air.guide.guide_init].
+    e : array, shape (B, n_embed)
+        Image embedding from [`embed`][reference.air.guide.embed] (for DAIR, of the residual).
+    prev : tuple of 3 arrays
+        The previous step's latents ``(z_where (B, 3), z_what (B, n_what), z_pres (B,))``.
+    state : tuple of 2 arrays
+        The previous LSTM state ``(h, c)``, each of shape (B, n_hidden).
     q_floor : float
         Keeps $q(z^{\text{pres}}_i = 1)$ in $[\epsilon, 1 - \epsilon]$ (``AIRConfig.q_pres_floor``).
 
     Returns
     -------
-    q_pres : (B,)  probability of presence
-    mu_where, sd_where : (B, 3)
-    state : (h, c)
+    q_pres : array, shape (B,)
+        Probability $q(z^{\text{pres}}_i = 1)$ that step $i$ holds an object.
+    mu_where : array, shape (B, 3)
+        Mean of the pose distribution, $(s, x, y)$ with the bounds above.
+    sd_where : array, shape (B, 3)
+        Standard deviation of the pose distribution (scale entry at most about 0.05).
+    state : tuple of 2 arrays
+        The new LSTM state ``(h, c)``, each of shape (B, n_hidden).
     """
     z_where, z_what, z_pres = prev
     inp = anp.concatenate([e, z_where, z_what, z_pres[:, None]], axis=1)
@@ -111,9 +121,25 @@ def encode(params, image, z_where, config: AIRConfig):
 
     $\mathcal T$ is ``st_glimpse`` of the shared spatial transformer (image to window).
 
+    Parameters
+    ----------
+    params : dict
+        Guide parameters from [`guide_init`][reference.air.guide.guide_init].
+    image : array, shape (B, H, W)
+        The image the glimpse is cut from (for DAIR, the residual).
+    z_where : array, shape (B, 3)
+        Pose $(s, x, y)$ of the window to cut out.
+    config : AIRConfig
+        Supplies the glimpse side $g$ (``config.glimpse``) and ``n_what``.
+
     Returns
     -------
-    glimpse : (B, g, g); mu_what, sd_what : (B, n_what)
+    glimpse : array, shape (B, g, g)
+        The window $x^{\text{att}}_i$ read from the image at the pose.
+    mu_what : array, shape (B, n_what)
+        Mean of the appearance distribution.
+    sd_what : array, shape (B, n_what)
+        Standard deviation of the appearance distribution (positive).
     """
     g = config.glimpse
     glimpse = st_glimpse(image, z_where, (g, g))

@@ -68,8 +68,17 @@ def localisation_error(centres_true, z_where, canvas: int) -> float:
 
     Parameters
     ----------
-    centres_true : (B, M, 2) pixel (x, y), NaN for absent digits
-    z_where : (B, N, 3) from [`infer`][reference.air.training.infer], NaN for absent steps
+    centres_true : array, shape (B, M, 2)
+        True digit centres as pixel (x, y), NaN for absent digits.
+    z_where : array, shape (B, N, 3)
+        Inferred poses from [`infer`][reference.air.training.infer], NaN for absent steps.
+    canvas : int
+        Canvas side in pixels, used to convert poses to pixel centres.
+
+    Returns
+    -------
+    float
+        Mean matched distance in pixels, or NaN when no scene has a matched pair.
     """
     inferred = where_to_pixels(z_where, canvas)
     dists = []

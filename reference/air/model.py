@@ -51,8 +51,11 @@ class AIRConfig:
         the prior's price per object in nats (7 by default).
     sigma_x : float
         Standard deviation of the Gaussian likelihood (0.3, as in the paper).
-    where_mu, where_sd : tuple of 3 floats
-        Prior mean and standard deviation of $z^{\text{where}} = (s, x, y)$.
+    where_mu : tuple of 3 floats
+        Prior mean of $z^{\text{where}} = (s, x, y)$ (default: scale 0.3, centred).
+    where_sd : tuple of 3 floats
+        Prior standard deviation of $z^{\text{where}} = (s, x, y)$ (default 0.1 for the scale,
+        1 for each position); every entry must be positive.
     dair : bool
         Difference-AIR: the guide sees the image minus what has been drawn so far.
     q_pres_floor : float
@@ -100,11 +103,14 @@ def log_p_pres(z_pres, config: AIRConfig):
     Parameters
     ----------
     z_pres : array, shape (B,), values in {0, 1}
+        The presence bit of the current step for each of the B images.
     config : AIRConfig
+        Supplies $\log \rho$ (``config.log_rho``).
 
     Returns
     -------
-    array, shape (B,)
+    array
+        Shape (B,): $\log \rho$ where the bit is 1 and $\log(1 - \rho)$ where it is 0.
     """
     log_rho = config.log_rho
     log_1m_rho = np.log1p(-np.exp(log_rho))
@@ -118,9 +124,15 @@ def count_prior(config: AIRConfig) -> np.ndarray:
     p_N(n) = \rho^{\,n} (1 - \rho)^{[n < N]}, \quad n = 0, \dots, N .
     $$
 
+    Parameters
+    ----------
+    config : AIRConfig
+        Supplies $\log \rho$ and $N$ (``config.max_steps``).
+
     Returns
     -------
-    ndarray, shape (N + 1,), sums to 1
+    ndarray
+        Shape (N + 1,): the probability of each count $n = 0, \dots, N$; the entries sum to 1.
     """
     rho = np.exp(config.log_rho)
     n = np.arange(config.max_steps + 1)
@@ -148,11 +160,17 @@ def decode(params, z_what, config: AIRConfig):
 
     Parameters
     ----------
+    params : list of dict
+        Decoder MLP parameters from [`decoder_init`][reference.air.model.decoder_init].
     z_what : array, shape (B, n_what)
+        Appearance code of one object in each of the B images.
+    config : AIRConfig
+        Supplies the glimpse side (``config.glimpse``).
 
     Returns
     -------
-    array, shape (B, glimpse, glimpse), values in (0, 1)
+    array
+        Shape (B, glimpse, glimpse): the decoded glimpse intensities, each in (0, 1).
     """
     logits = mlp_apply(params, z_what)                          # (B, g*g)
     g = config.glimpse
@@ -174,12 +192,18 @@ def render(glimpse, z_where, z_pres, config: AIRConfig):
     Parameters
     ----------
     glimpse : array, shape (B, g, g)
+        The object's decoded glimpse $y^{\text{att}}_i$ in each image.
     z_where : array, shape (B, 3)
+        The object's pose $(s, x, y)$ in the shared transformer's convention.
     z_pres : array, shape (B,)
+        Presence bit; an absent object (0) contributes an all-zero canvas.
+    config : AIRConfig
+        Supplies the canvas side (``config.canvas``).
 
     Returns
     -------
-    array, shape (B, canvas, canvas)
+    array
+        Shape (B, canvas, canvas): the object's contribution $y_i$ to each canvas.
     """
     c = config.canvas
     return z_pres[:, None, None] * st_render(glimpse, z_where, (c, c))
@@ -194,11 +218,17 @@ def log_likelihood(x, canvas, config: AIRConfig):
 
     Parameters
     ----------
-    x, canvas : array, shape (B, H, W)
+    x : array, shape (B, H, W)
+        The observed images.
+    canvas : array, shape (B, H, W)
+        The summed object contributions $\bar x$, the mean of the Gaussian.
+    config : AIRConfig
+        Supplies the pixel noise $\sigma_x$ (``config.sigma_x``).
 
     Returns
     -------
-    array, shape (B,), nats
+    array
+        Shape (B,): $\log p_\theta(x \mid z)$ of each image in nats, summed over pixels.
     """
     s = config.sigma_x
     r = (x - canvas) / s

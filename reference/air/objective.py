@@ -46,19 +46,25 @@ def air_pass(params, x, noise, config: AIRConfig, deterministic: bool = False):
 
     Parameters
     ----------
-    params : dict with "model", "guide"
+    params : dict
+        Parameters with a ``"model"`` (decoder) and a ``"guide"`` entry.
     x : array, shape (B, H, W)
-    noise : dict from [`draw_noise`][reference.air.objective.draw_noise] (ignored if
-        ``deterministic``)
+        The batch of images.
+    noise : dict or None
+        Noise from [`draw_noise`][reference.air.objective.draw_noise]; ignored (may be None)
+        when ``deterministic``.
+    config : AIRConfig
+        Model and guide sizes and constants; ``config.max_steps`` sets $N$.
     deterministic : bool
         Inference mode: $z^{\text{pres}}_i = [q \ge 1/2]$ (chained), poses and codes at their
         means.
 
     Returns
     -------
-    dict of arrays: ``z_pres``, ``q_pres``, ``mask_prev`` (N, B); ``z_where`` (N, B, 3);
-    ``log_q_pres``, ``pres_term``, ``kl`` (N, B); ``h`` (N, B, n_hidden); ``canvas`` (B, H, W);
-    ``log_lik`` (B,).
+    dict of arrays
+        Per step (N, B): ``z_pres``, ``q_pres``, ``mask_prev`` (the previous bit),
+        ``log_q_pres``, ``pres_term``, ``kl``; also ``z_where`` (N, B, 3), ``h`` (N, B, n_hidden),
+        the summed ``canvas`` (B, H, W) and ``log_lik`` (B,).
     """
     B = x.shape[0]
     N, k = config.max_steps, config.n_what
@@ -206,8 +212,13 @@ def loss_parts(params, x, noise, config: AIRConfig, baseline: str = "neural", K:
 
     Returns
     -------
-    J_model_guide, J_baseline : scalars
-    info : dict with the mean ELBO (float) and the pass results
+    J_model_guide : scalar
+        $J_{\theta,\phi}$, the surrogate loss of model and guide.
+    J_baseline : scalar
+        $J_\psi$, the baseline's squared-error loss (0.0 unless ``baseline`` is ``"neural"``).
+    info : dict
+        ``"elbo"``, the batch-mean ELBO (float), and ``"res"``, the
+        [`air_pass`][reference.air.objective.air_pass] results.
     """
     res = air_pass(params, x, noise, config)
     L = elbo(res)
@@ -243,7 +254,10 @@ def surrogate_loss(params, x, noise, config: AIRConfig, baseline: str = "neural"
     Returns
     -------
     loss : scalar
-    info : dict with the mean ELBO (float) and the pass results
+        $J$, the sum of the two parts; differentiate it with autograd.
+    info : dict
+        ``"elbo"``, the batch-mean ELBO (float), and ``"res"``, the
+        [`air_pass`][reference.air.objective.air_pass] results.
     """
     J_mg, J_b, info = loss_parts(params, x, noise, config, baseline, K)
     return J_mg + J_b, info

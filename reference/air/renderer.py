@@ -150,7 +150,8 @@ def render(shapes, poses, size: int = 24) -> np.ndarray:
 
     Returns
     -------
-    ndarray, shape (size, size), values in [0, 1]; the same inputs always give the same image.
+    ndarray
+        Shape (size, size), intensities in [0, 1]; the same inputs always give the same image.
     """
     poses = _check_scene(shapes, poses)
     p, _, _ = _trace(shapes, poses, size, np)

@@ -56,14 +56,17 @@ def fit(config: AIRConfig = AIRConfig(), seed: int = 0, n_iters: int = 2000, bat
     Parameters
     ----------
     config : AIRConfig
+        Model and guide sizes and constants (default: the paper-like ``AIRConfig()``).
     seed : int
         Seeds the initialisation, the scenes and the guide's noise.
     n_iters : int
         Adam steps, each on a fresh batch of training-pool scenes.
     batch : int
         Scenes per step.
-    lr, lr_baseline : float
-        Adam step sizes of model and guide, and of the baseline network.
+    lr : float
+        Adam step size of the model and guide parameters.
+    lr_baseline : float
+        Adam step size of the baseline network (larger than ``lr`` by default).
     baseline : {"neural", "loo", "none"}
         Variance reduction for the $z^{\text{pres}}$ gradient. ``"loo"`` draws ``K`` guide samples
         per scene (the batch then holds ``batch // K`` scenes).
@@ -128,14 +131,16 @@ def infer(params, images, max_steps: int | None = None):
     params : dict
         From [`fit`][reference.air.training.fit].
     images : array, shape (B, canvas, canvas)
+        Scenes to count, with the training configuration's canvas side.
     max_steps : int or None
         Guide steps to run (default: the training configuration's $N$); the largest count it can
         report.
 
     Returns
     -------
-    counts : ndarray (B,), int
-    z_where : ndarray (B, max_steps, 3)
+    counts : ndarray, shape (B,), int
+        Number of steps judged present in each image.
+    z_where : ndarray, shape (B, max_steps, 3)
         $(s, x, y)$ of each step in the shared transformer's convention; NaN for absent steps.
     """
     config = params["config"]
