@@ -34,7 +34,7 @@ SCOPES = tuple(reference.PAPER_MODULES) + ("nn", "datasets", "testing", "reprodu
 #: Scopes whose docstrings are being rewritten elsewhere: their offences are reported as an
 #: expected failure (``pytest -rx`` lists them) instead of failing the run. Remove a scope from
 #: here once it is clean; a clean scope passes either way.
-KNOWN_TO_FIX = frozenset({"matching_networks", "neural_statistician"})
+KNOWN_TO_FIX = frozenset()
 
 #: The docstring sections rendered as tables, by griffe's section kind.
 TABLE_SECTIONS = {

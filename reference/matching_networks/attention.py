@@ -41,6 +41,8 @@ def predict(a, y_support):
     Returns
     -------
     y_hat : array, shape (Q, N), rows sum to one
+        Predicted class distribution of each query: ``y_hat[j, n]`` is the attention mass
+        query $j$ puts on the support examples of class $n$.
 
     Examples
     --------
@@ -65,12 +67,19 @@ def similarity(f_x, g_s, kind="cosine"):
     Parameters
     ----------
     f_x : array, shape (Q, D)
+        Query embeddings $f(\hat x)$, one row per query.
     g_s : array, shape (M, D)
+        Support embeddings $g(x_i)$, one row per support example, with the same $D$ as ``f_x``.
     kind : {"cosine", "dot", "neg_sqdist"}
+        The similarity: the cosine of Eq. (2) (in $[-1, 1]$; 0 for an all-zero embedding),
+        the dot product $u^\top v$, or the negative squared distance $-\lVert u - v\rVert^2$
+        (at most 0).
 
     Returns
     -------
     c : array, shape (Q, M)
+        ``c[j, i]`` is the similarity of query $j$ to support example $i$: the logits of
+        Eq. (2) before any scale.
     """
     check_similarity(kind)
     check_embeddings(f_x, g_s)
@@ -117,6 +126,7 @@ def attention(f_x, g_s, kind="cosine", scale=None):
     Returns
     -------
     a : array, shape (Q, M), each row sums to one
+        ``a[j, i]`` is $a(\hat x_j, x_i)$, the weight query $j$ puts on support example $i$.
     """
     logits = _logits(f_x, g_s, kind, scale)
     return anp.exp(logits - logsumexp(logits, axis=1, keepdims=True))
@@ -137,10 +147,14 @@ def log_predict(logits, y_support):
     logits : array, shape (Q, M)
         $\ell_i = s\, c(f(\hat x), g(x_i))$.
     y_support : array, shape (M, N), one-hot
+        Labels of the support set, one row per support example; every class needs at least
+        one example.
 
     Returns
     -------
     log_y_hat : array, shape (Q, N)
+        $\log \hat y_n$ for each query and class (at most 0; the exponentials of each row sum
+        to one).
     """
     y_support = check_one_hot(y_support, np.shape(logits)[1])
     if np.all(y_support.sum(axis=0) == 1):
@@ -171,15 +185,21 @@ def episode_loss(f_x, g_s, y_support, query_labels, kind="cosine", scale=None):
     Parameters
     ----------
     f_x : array, shape (Q, D)
+        Query embeddings $f(\hat x)$ of the batch $B$.
     g_s : array, shape (M, D)
+        Support embeddings $g(x_i)$ of the support set $S$.
     y_support : array, shape (M, N), one-hot
+        Labels of the support set; every class needs at least one example.
     query_labels : int array, shape (Q,)
+        True class of each query, in ``0 .. N-1`` (a column of ``y_support``).
     kind, scale
         As in [`attention`][reference.matching_networks.attention.attention].
 
     Returns
     -------
     loss : scalar
+        Mean over the $Q$ queries of $-\log \hat y_y$, in nats ($\ge 0$); differentiable with
+        autograd in ``f_x``, ``g_s`` and ``scale``.
     """
     query_labels = np.asarray(query_labels)
     if query_labels.shape != (np.shape(f_x)[0],):
@@ -197,12 +217,14 @@ def one_hot(labels, n_classes=None):
     Parameters
     ----------
     labels : int array, shape (M,), values in ``0 .. N-1``
+        Class index of each example (non-negative, below ``n_classes``).
     n_classes : int, optional
         $N$; default ``labels.max() + 1``.
 
     Returns
     -------
     y : float64 array, shape (M, N)
+        Row $i$ has a 1 in column ``labels[i]`` and 0 elsewhere.
     """
     labels = np.asarray(labels)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer) or (labels < 0).any():

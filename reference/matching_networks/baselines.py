@@ -31,13 +31,18 @@ def pixel_nn(support, support_labels, query, metric="l2"):
     Parameters
     ----------
     support : array, shape (M, H, W)
+        Labelled support images.
     support_labels : int array, shape (M,)
+        Label of each support image (any integers).
     query : array, shape (Q, H, W)
+        Images to label, the same H and W as ``support``.
     metric : {"l2", "cosine"}
+        Nearest by Euclidean distance, or most similar by cosine, of the flattened pixels.
 
     Returns
     -------
     int array, shape (Q,)
+        Label of each query's nearest support image, taken from ``support_labels``.
     """
     support, labels, query = check_episode(support, support_labels, query)
     s = support.reshape(len(support), -1)
@@ -68,14 +73,23 @@ def exemplar_linear(features_support, support_labels, features_query, C=1.0, ste
     Parameters
     ----------
     features_support : array, shape (M, D)
+        Features of the support examples; each feature is standardised with the support
+        mean and standard deviation (the queries with the same ones).
     support_labels : int array, shape (M,)
+        Label of each support example; examples that share a label are not negatives of
+        each other's classifiers.
     features_query : array, shape (Q, D)
+        Features of the queries, the same D.
     C : float
+        Weight of the squared hinge loss against the $\frac{1}{2}\lVert w_i\rVert^2$
+        penalty (positive).
     steps : int
+        Full-batch gradient-descent steps (the step size is set from ``C`` and the data).
 
     Returns
     -------
     int array, shape (Q,)
+        Label of the support example whose classifier scores each query highest.
     """
     xs = np.asarray(features_support, dtype=np.float64)
     xq = np.asarray(features_query, dtype=np.float64)
@@ -113,15 +127,29 @@ def fit_classifier(images, *, steps, rng, batch=64, width=32, step_size=1e-3,
     Parameters
     ----------
     images : array, shape (C, n, 28, 28)
-    steps, batch, width : int
+        Training characters (ink 1), as `load_omniglot` returns them; each character in each
+        rotation is one class.
+    steps : int
+        Adam steps, one mini-batch each (positive).
     rng : np.random.Generator
+        Draws the initial weights and every mini-batch.
+    batch : int
+        Images per mini-batch, each of a random class and drawer (with replacement).
+    width : int
+        Filters per Conv-4 block, and so the feature size.
     step_size : float
+        Adam learning rate.
     rotations : sequence of int
+        Quarter turns used as extra classes (all four by default).
     dtype : numpy dtype
+        Floating type of the parameters and the mini-batches.
 
     Returns
     -------
-    dict with ``"conv"`` (Conv-4 parameters) and ``"out"`` (the softmax layer)
+    dict
+        ``"conv"``: the trained Conv-4 parameters (list of 4 dict, for `feature_nn` or
+        `finetune_head`); ``"out"``: the softmax layer ``{"W": (width, C * len(rotations)),
+        "b": (C * len(rotations),)}``.
     """
     images = check_character_images(images)
     check_rng(rng)
@@ -156,14 +184,21 @@ def feature_nn(classifier_params, support, support_labels, query, metric="cosine
     Parameters
     ----------
     classifier_params : dict
+        From [`fit_classifier`][reference.matching_networks.baselines.fit_classifier]; only
+        its ``"conv"`` entry is used, and its dtype is the images'.
     support : array, shape (M, 28, 28)
+        Labelled support images.
     support_labels : int array, shape (M,)
+        Label of each support image (any integers).
     query : array, shape (Q, 28, 28)
+        Images to label, embedded in one batch with the support images.
     metric : {"cosine", "l2"}
+        Similarity of the features, as in `pixel_nn`.
 
     Returns
     -------
     int array, shape (Q,)
+        Label of each query's nearest support example in feature space.
     """
     support, labels, query = check_episode(support, support_labels, query)
     dtype = classifier_params["conv"][0]["w"].dtype

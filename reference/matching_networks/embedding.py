@@ -41,6 +41,8 @@ def embed(conv_params, images, running=None):
     Returns
     -------
     array, shape (B, width)
+        One embedding per image: the flattened $1 \times 1 \times$ width output of the
+        fourth block (non-negative, as it follows a ReLU).
     """
     if np.ndim(images) != 3:
         raise ValueError(f"images must be (B, H, W), got shape {np.shape(images)}")
@@ -58,12 +60,18 @@ def fce_init(dim, rng, dtype=np.float64):
     Parameters
     ----------
     dim : int
+        Embedding size $D$ (the Conv-4 ``width``) and hidden size of all three LSTMs; positive.
     rng : np.random.Generator
+        Source of the random LSTM weights.
     dtype : numpy dtype
+        Floating type of every parameter array.
 
     Returns
     -------
-    dict with keys ``"g_fw"``, ``"g_bw"``, ``"f"`` (each ``reference.nn.lstm_init`` parameters)
+    dict
+        ``"g_fw"`` and ``"g_bw"``: the forward and backward LSTMs of $g$ (input size ``dim``);
+        ``"f"``: the attention LSTM of $f$ (input size ``2 * dim``); each a ``{"W", "b"}``
+        dict as `reference.nn.lstm_init` returns it.
     """
     dim = check_positive_int("dim", dim)
     check_rng(rng)
@@ -89,10 +97,13 @@ def fce_g(fce_params, g_prime):
     fce_params : dict
         From [`fce_init`][reference.matching_networks.embedding.fce_init].
     g_prime : array, shape (M, D)
+        Conv-4 embeddings $g'(x_i)$ of the support set, in the order the LSTMs read them;
+        $D$ is the ``dim`` of ``fce_params``.
 
     Returns
     -------
     array, shape (M, D)
+        $g(x_i, S)$ for each support example, in the order of ``g_prime``.
     """
     if np.ndim(g_prime) != 2:
         raise ValueError(f"g_prime must be (M, D), got shape {np.shape(g_prime)}")
@@ -140,6 +151,7 @@ def fce_f(fce_params, f_prime, g_s, K=5):
     Returns
     -------
     array, shape (Q, D)
+        $f(\hat x, S) = h_K$ for each query, in the order of ``f_prime``.
     """
     K = check_positive_int("K", K)
     check_embeddings(f_prime, g_s)
@@ -165,12 +177,19 @@ def set_init(dim, rng, dtype=np.float64):
     Parameters
     ----------
     dim : int
+        Embedding size $D$: state size of the process LSTM and output size of the dense
+        layer; positive.
     rng : np.random.Generator
+        Source of the random weights.
     dtype : numpy dtype
+        Floating type of every parameter array.
 
     Returns
     -------
-    dict with keys ``"process"`` (LSTM) and ``"mix"`` (dense layer)
+    dict
+        ``"process"``: the LSTM ``{"W", "b"}`` of `reference.nn.lstm_init`, input and state
+        size ``dim``; ``"mix"``: the dense layer ``{"W": (2 dim, dim), "b": (dim,)}``, its
+        Glorot weights scaled by 0.1 so the $\tanh$ term starts small.
     """
     dim = check_positive_int("dim", dim)
     check_rng(rng)
@@ -204,12 +223,16 @@ def set_g(set_params, g_prime, T=3):
     set_params : dict
         From [`set_init`][reference.matching_networks.embedding.set_init].
     g_prime : array, shape (M, D)
+        Conv-4 embeddings $m_i = g'(x_i)$ of the support set, in any order; $D$ is the
+        ``dim`` of ``set_params``.
     T : int
         Processing steps.
 
     Returns
     -------
     array, shape (M, D)
+        $g(x_i, S)$ for each support example, in the order of ``g_prime``: permuting the
+        rows of ``g_prime`` permutes the output rows the same way.
     """
     T = check_positive_int("T", T)
     if np.ndim(g_prime) != 2:

@@ -29,12 +29,15 @@ def rotate(images, k):
     Parameters
     ----------
     images : array, shape (..., H, W)
+        Images to rotate; the rotation acts on the last two axes and keeps any leading axes.
     k : int
         Quarter turns, counter-clockwise.
 
     Returns
     -------
     array, shape (..., W, H)
+        The rotated images (height and width swap when ``k`` is odd); a view made by
+        ``np.rot90``, so copy it before writing into it.
     """
     return np.rot90(np.asarray(images), k=int(k) % 4, axes=(-2, -1))
 
@@ -54,6 +57,8 @@ def split_characters(names, n_train, seed):
     n_train : int
         Characters for training (0 < n_train < len(names)).
     seed : int
+        Seed of the ``np.random.default_rng`` that draws the permutation; also stored in the
+        result.
 
     Returns
     -------
@@ -89,9 +94,12 @@ def sample_episode(images, way, shot, queries, rng, *, rotations=ROTATIONS, alph
     Parameters
     ----------
     images : array, shape (C, n, H, W)
+        Character images: ``C`` characters drawn by ``n`` drawers each, as `load_omniglot`
+        returns them; finite values.
     way, shot, queries : int
         $N \ge 1$, $k \ge 1$, queries per class $\ge 1$; ``shot + queries <= n``.
     rng : np.random.Generator
+        Draws the classes, the drawers and the two shuffles.
     rotations : sequence of int
         Quarter turns allowed as classes; ``(0,)`` for the original orientation only.
     alphabets : sequence of str, optional
@@ -162,11 +170,15 @@ def matching_images(a, b):
     Parameters
     ----------
     a : array, shape (..., H, W)
+        Images to look up, with any leading axes.
     b : array, shape (..., H, W)
+        Images to search, with any leading axes and the same H and W as ``a``.
 
     Returns
     -------
     bool array, shape a.shape[:-2]
+        True where that image of ``a`` equals some image of ``b`` exactly (compared as
+        float64).
     """
     a, b = np.asarray(a), np.asarray(b)
     if a.shape[-2:] != b.shape[-2:]:

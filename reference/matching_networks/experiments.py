@@ -25,12 +25,19 @@ def wilson_interval(correct, total, z=1.959963984540054):
 
     Parameters
     ----------
-    correct, total : int
+    correct : int
+        Number of correct answers, ``0 <= correct <= total``.
+    total : int
+        Number of trials $n$ (positive).
     z : float
+        Standard-normal quantile; the default, 1.96, gives the 95% interval.
 
     Returns
     -------
-    (low, high) : tuple of float
+    low : float
+        Lower end of the interval for the accuracy.
+    high : float
+        Upper end of the interval.
     """
     total = check_positive_int("total", total)
     p = correct / total
@@ -56,8 +63,16 @@ def evaluate(classifier, images, *, way, shot, episodes, rng, queries=1, rotatio
         ``lambda s, l, q: classify(params, s, l, q)``.
     images : array, shape (C, n, 28, 28)
         Test characters.
-    way, shot, episodes, queries : int
+    way : int
+        $N$, classes per episode.
+    shot : int
+        $k$, support examples per class.
+    episodes : int
+        Number of test episodes $E$ (positive).
     rng : np.random.Generator
+        Draws every episode.
+    queries : int
+        $q$, queries per class in each episode; ``shot + queries`` must not exceed ``n``.
     rotations : sequence of int
         Quarter turns allowed as test classes (default: original orientation only).
     alphabets : sequence of str, optional
@@ -126,11 +141,17 @@ def load_images(subset, dtype=np.float32):
     Parameters
     ----------
     subset : {"background", "evaluation", "background_small1", "background_small2", "runs"}
+        An Omniglot set of `reference.datasets.omniglot.load_omniglot`, or ``"runs"`` for
+        Lake et al.'s 20 runs.
     dtype : numpy dtype
+        Floating type of the returned images.
 
     Returns
     -------
-    dict (or list of dict for ``"runs"``)
+    dict or list of dict
+        For an image set: ``images`` (C, 20, 28, 28), ``alphabets`` and ``characters``
+        (lists of C str). For ``"runs"``: 20 dicts with ``train`` (20, 28, 28), ``test``
+        (20, 28, 28) and ``answer`` (20,) int, the index into ``train`` of each test image.
     """
     from reference.datasets.omniglot import load_lake_runs, load_omniglot
 

@@ -56,12 +56,18 @@ def finetune_head(conv_params, support, support_labels, query, *, steps=50, step
         Conv-4 parameters, e.g. ``fit_classifier(...)["conv"]`` or a matching network's
         ``params["weights"]["conv"]``.
     support : array, shape (M, 28, 28)
+        Labelled support images: the head is trained on these alone.
     support_labels : int array, shape (M,)
+        Label of each support image (any integers); the head has one class per distinct
+        label.
     query : array, shape (Q, 28, 28)
+        Images to label; they enter only the batch-norm statistics of the embedding.
     steps : int
+        Adam steps on the support loss (positive).
     step_size : float
         Adam learning rate (for $\theta_4$ it is divided by 10).
     last_block : bool
+        Also train the fourth Conv-4 block $\theta_4$; False trains the head alone.
     weight_decay : float
         $\lambda$.
     return_loss : bool
@@ -140,9 +146,13 @@ def support_episode(support, support_labels, rng, *, max_shift=2):
     Parameters
     ----------
     support : array, shape (M, 28, 28)
+        The support images of the task.
     support_labels : int array, shape (M,)
+        Label of each support image (any integers).
     rng : np.random.Generator
+        Draws the held-out example of each class and the translations.
     max_shift : int
+        Largest translation of a pseudo-query along each axis, in pixels (0 for none).
 
     Returns
     -------
@@ -186,9 +196,13 @@ def finetune_matching(params, support, support_labels, *, rng, steps=10, step_si
     params : dict
         From `fit` or `load_params`.
     support : array, shape (M, 28, 28)
+        The labelled support set of the task.
     support_labels : int array, shape (M,)
+        Label of each support image (any integers).
     rng : np.random.Generator
+        Draws every pseudo-episode.
     steps : int
+        Adam steps, one pseudo-episode each (positive).
     step_size : float
         Adam learning rate (training used 1e-3; a smaller one keeps the model near its
         trained state).

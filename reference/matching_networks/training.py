@@ -38,6 +38,7 @@ def init_params(rng, *, width=32, similarity="cosine", scale=True, fce=False, K=
     Parameters
     ----------
     rng : np.random.Generator
+        Source of the random Conv-4 and FCE weights.
     width : int
         Filters per Conv-4 block (64 in the paper) and so the embedding size $D$.
     similarity : {"cosine", "dot", "neg_sqdist"}
@@ -51,10 +52,16 @@ def init_params(rng, *, width=32, similarity="cosine", scale=True, fce=False, K=
     K : int
         Attention steps of the FCE $f$.
     dtype : numpy dtype
+        Floating type of every weight array (float32 halves memory and time).
 
     Returns
     -------
-    dict with ``"weights"``, ``"config"``, ``"running"`` (None until estimated)
+    dict
+        ``"weights"``: ``"conv"`` (the 4 Conv-4 blocks), ``"log_scale"`` (a scalar array,
+        if ``scale``), ``"fce"`` (if ``fce``) and ``"set"`` (if ``fce="set"``); ``"config"``:
+        ``width``, ``similarity``, ``scale``, ``fce``, ``K`` and ``dtype`` (its name);
+        ``"running"``: None until [`fit`][reference.matching_networks.training.fit]
+        estimates the batch-norm statistics.
     """
     check_rng(rng)
     check_similarity(similarity)
@@ -89,13 +96,19 @@ def log_probs(weights, config, support, y_support, query, running=None):
     weights, config
         From [`init_params`][reference.matching_networks.training.init_params].
     support : array, shape (M, 28, 28)
+        Support images, ink 1 on background 0; cast to ``config["dtype"]``.
     y_support : array, shape (M, N), one-hot
+        Support labels; every class needs at least one example.
     query : array, shape (Q, 28, 28)
+        Query images, embedded in one batch with the support images.
     running : list of (mean, var), optional
+        Batch-norm population statistics, one pair per Conv-4 block (``params["running"]``);
+        None uses the statistics of this episode.
 
     Returns
     -------
     array, shape (Q, N)
+        $\log \hat y_n$ for each query and class; differentiable in ``weights`` with autograd.
     """
     m = np.shape(support)[0]
     both = np.concatenate([support, query]).astype(config["dtype"])
@@ -221,7 +234,9 @@ def classify(params, support_images, support_labels, query_images, *, bn="episod
     support_images : array, shape (M, 28, 28)
         Ink 1 on background 0.
     support_labels : int array, shape (M,)
+        Label of each support image: any integers, several images may share one.
     query_images : array, shape (Q, 28, 28)
+        Images to label, the same size as the support images.
     bn : {"episode", "running"}
         Batch-norm statistics at test time: those of this episode (support and queries
         together: transductive) or the population statistics estimated after training.
@@ -231,6 +246,8 @@ def classify(params, support_images, support_labels, query_images, *, bn="episod
     Returns
     -------
     labels : int array, shape (Q,)
+        Predicted label of each query, one of the values of ``support_labels``; with
+        ``return_probs`` the pair ``(labels, y_hat)``.
     """
     support, labels, query = check_episode(support_images, support_labels, query_images)
     if bn not in _BN_MODES:
@@ -258,6 +275,7 @@ def cache_dir():
     Returns
     -------
     pathlib.Path
+        The folder; it is not created here.
     """
     if os.environ.get("MATCHING_NETWORKS_CACHE"):
         return Path(os.environ["MATCHING_NETWORKS_CACHE"])
@@ -302,10 +320,13 @@ def load_params(path):
     Parameters
     ----------
     path : str or os.PathLike
+        A ``.npz`` file written by `save_params`.
 
     Returns
     -------
-    dict with ``"weights"``, ``"config"``, ``"running"``
+    dict
+        ``"weights"`` (the arrays, laid out as by `init_params`), ``"config"`` (as saved) and
+        ``"running"`` (the four batch-norm (mean, var) pairs, or None if none were saved).
     """
     path = Path(path)
     if not path.is_file():

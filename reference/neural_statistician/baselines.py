@@ -31,14 +31,18 @@ def nearest_neighbour(support_images, support_labels, query_images, features=Non
     Parameters
     ----------
     support_images : array, shape (S, ...)
+        The S labelled support images (S >= 1), flattened to vectors.
     support_labels : array, shape (S,)
+        The label of each support image.
     query_images : array, shape (Q, ...)
+        The Q images to classify, with as many pixels as the support images.
     features : callable or None
         Feature map $f$ of flattened images (None: the pixels).
 
     Returns
     -------
     labels : ndarray, shape (Q,)
+        The label of each query's nearest support image in feature space.
     """
     xs = np.asarray(support_images, float).reshape(len(support_images), -1)
     xq = np.asarray(query_images, float).reshape(len(query_images), -1)
@@ -67,14 +71,28 @@ def fit_autoencoder(images, rng: np.random.Generator, *, n_steps: int = 2000,
     Parameters
     ----------
     images : array, shape (C, 20, H, W)
+        Training characters, ink 1; every drawing is one training image.
     rng : np.random.Generator
-    n_steps, code_dim, hidden, batch : int
+        Drives the initial weights, the mini-batches and the binarisation.
+    n_steps : int
+        Number of Adam steps.
+    code_dim : int
+        Width of the code $f_\psi(x)$.
+    hidden : int
+        Width of the one hidden layer of the encoder and of the decoder.
+    batch : int
+        Images per mini-batch, drawn with replacement.
     step_size : float
+        Adam's learning rate.
     dtype : numpy dtype
+        dtype of the parameters and of the images (float32 by default).
 
     Returns
     -------
-    dict with ``enc`` and ``dec`` MLP parameters
+    dict
+        ``enc``: the encoder MLP (H*W, hidden, code_dim); ``dec``: the decoder MLP
+        (code_dim, hidden, H*W), which outputs Bernoulli logits. Each is a list of
+        ``reference.nn`` dense layers, for `encode`.
     """
     check_rng(rng)
     n_steps = check_positive_int("n_steps", n_steps)
@@ -105,10 +123,12 @@ def encode(ae: dict, images) -> np.ndarray:
     ae : dict
         From `fit_autoencoder`.
     images : array, shape (Q, ...)
+        Q images, flattened to vectors of the autoencoder's input width.
 
     Returns
     -------
-    ndarray, shape (Q, code_dim)
+    codes : ndarray, shape (Q, code_dim)
+        The ReLU code of each image, float64.
     """
     x = np.asarray(images, np.asarray(ae["enc"][0]["W"]).dtype).reshape(len(images), -1)
     return np.asarray(relu(mlp_apply(ae["enc"], x)), float)
@@ -128,7 +148,10 @@ def autoencoder_classifier(ae: dict):
 
     Returns
     -------
-    callable ``(support_images, support_labels, query_images) -> labels``
+    classifier : callable
+        ``classifier(support_images, support_labels, query_images) -> labels``:
+        `nearest_neighbour` on the codes of `encode`, as `episode_accuracy` and
+        `lake_accuracy` expect.
     """
     def classifier(support_images, support_labels, query_images):
         return nearest_neighbour(support_images, support_labels, query_images,

@@ -29,13 +29,16 @@ def context_means(params: dict, D, batch: int = 256) -> np.ndarray:
     Parameters
     ----------
     params : dict
+        Model parameters (`init_params` layout); ``D`` is cast to their dtype.
     D : array, shape (B, N, x_dim)
+        The B data sets of N items each.
     batch : int
         Sets per forward pass.
 
     Returns
     -------
-    ndarray, shape (B, c_dim), float64
+    mu_c : ndarray, shape (B, c_dim), float64
+        The mean of $q(c \mid D)$ of each set.
     """
     dtype = np.asarray(params["encoder"][0]["W"]).dtype
     out = [statistic_network(params, np.asarray(D[i:i + batch], dtype))[0]
@@ -62,13 +65,26 @@ def families_experiment(rng: np.random.Generator, *, n_steps: int = 4000, set_si
     Parameters
     ----------
     rng : np.random.Generator
-    n_steps, set_size, batch_sets, n_train_sets, n_test_sets : int
+        Drives everything: the initial weights, the training pool and the held-out sets,
+        the mini-batches and the reparameterisation noise.
+    n_steps : int
+        Number of Adam steps.
+    set_size : int
+        Items per set of the training pool and of the held-out sets.
     train_set_size : int or None
         Items per set during training (a random subset of each pool set, drawn afresh every
         step; None = all ``set_size``). The probes always use full held-out sets.
+    batch_sets : int
+        Data sets per mini-batch.
+    n_train_sets : int
+        Size of the fixed training pool; the probes are fitted on the contexts of its first
+        4,000 sets.
+    n_test_sets : int
+        Held-out sets on which the probes and the bound are scored.
     alpha0 : float
         Re-weighting at epoch 0 (0 = the plain bound).
     step_size : float
+        Adam's learning rate.
     time_limit : float or None
         Optional wall-clock cap in seconds (default None: run all ``n_steps``; the reproduce
         run and the gallery never set it, so their results do not depend on the machine).
@@ -76,6 +92,7 @@ def families_experiment(rng: np.random.Generator, *, n_steps: int = 4000, set_si
         Passed to `init_params` (defaults: c_dim 3, z_dim 16, one stochastic layer,
         hidden 64, depth 3).
     dtype : numpy dtype
+        dtype of the parameters and of the training sets (float32 by default, for speed).
 
     Returns
     -------
@@ -143,19 +160,37 @@ def spatial_experiment(rng: np.random.Generator, *, prior_interpolation: bool = 
     Parameters
     ----------
     rng : np.random.Generator
+        Drives the initial weights, the training point sets and the reparameterisation noise
+        (the held-out point sets use their own fixed seed).
     prior_interpolation : bool
         Train with the prior-interpolation gates (see `inference_network`).
-    n_steps, n_points, batch_sets, n_train : int
-    step_size, alpha0 : float
+    n_steps : int
+        Number of Adam steps.
+    n_points : int
+        Points per digit, for training and held-out sets (50 in the paper's spatial MNIST).
+    batch_sets : int
+        Digits per mini-batch: a run of consecutive training digits from a random start.
+    n_train : int
+        The first ``n_train`` digits of ``load_digits`` are for training, the rest held out.
+    step_size : float
+        Adam's learning rate.
+    alpha0 : float
+        Re-weighting at epoch 0 (0 = the plain bound); an epoch is ``n_train // batch_sets``
+        steps.
     time_limit : float or None
         Optional wall-clock cap in seconds (default None: run all ``n_steps``).
     model_kwargs : dict or None
+        Passed to `init_params`, over the defaults above (c_dim 16, z_dim 2, three stochastic
+        layers, hidden 64, depth 3).
     dtype : numpy dtype
+        dtype of the parameters and of the point sets (float32 by default, for speed).
 
     Returns
     -------
-    dict with ``params``, ``history``, ``elbo_per_point`` (held-out), ``test`` (the held-out
-    point sets and labels), ``steps``, ``seconds``
+    dict
+        ``params`` and ``history`` (from `fit_sets`), ``elbo_per_point`` (the mean bound per
+        point on the held-out digits, nats), ``test`` (the held-out point sets and labels,
+        from `digit_point_sets`), ``steps`` (steps done) and ``seconds`` (training time).
     """
     check_rng(rng)
     kw = {"c_dim": 16, "z_dim": 2, "n_layers": 3, "hidden": 64, "depth": 3}

@@ -54,12 +54,21 @@ def omniglot_batch(images, rng: np.random.Generator, batch_sets: int, set_size: 
     images : array, shape (C, 20, H, W)
         From ``load_omniglot``, ink 1.
     rng : np.random.Generator
-    batch_sets, set_size : int
-    rotations, binarise : bool
+        Draws the characters, the drawings, the rotations and the binarisation.
+    batch_sets : int
+        Number of sets B, one character each (drawn with replacement).
+    set_size : int
+        Drawings per set N, by distinct drawers (at most the 20 drawings per character).
+    rotations : bool
+        Rotate each set's character by a random multiple of 90 degrees (0 included).
+    binarise : bool
+        Replace each pixel by a Bernoulli draw with its grey level as probability; otherwise
+        keep the grey levels.
 
     Returns
     -------
     D : ndarray, shape (batch_sets, set_size, H*W), float32
+        The flattened images of each set (0 or 1 when binarised).
     """
     C, n_draw, H, W = np.shape(images)
     chars = rng.integers(C, size=batch_sets)
@@ -94,19 +103,48 @@ def fit(images, rng: np.random.Generator, *, n_steps: int = 3000, batch_sets: in
     Parameters
     ----------
     images : array, shape (C, 20, H, W)
+        The C training characters (``load_omniglot("background")["images"]``), ink 1; the grey
+        levels are binarised afresh at every step.
     rng : np.random.Generator
-    n_steps, batch_sets, max_set_size, min_set_size, c_dim, z_dim, n_layers, hidden, depth : int
-    step_size, alpha0 : float
+        Drives the initial weights, the mini-batches (set sizes, characters, drawings,
+        rotations, binarisation) and the reparameterisation noise.
+    n_steps : int
+        Number of Adam steps.
+    batch_sets : int
+        Data sets (characters) per mini-batch.
+    max_set_size : int
+        $N_{\max}$, the largest set size.
+    min_set_size : int
+        $N_{\min}$, the smallest set size (1 <= ``min_set_size`` <= ``max_set_size``).
+    c_dim : int
+        Dimension of the context $c$.
+    z_dim : int
+        Dimension of each stochastic layer.
+    n_layers : int
+        Stochastic layers $L$ per item.
+    hidden : int
+        Width of the hidden layers of every network (and of the encoding).
+    depth : int
+        Dense layers per network.
+    step_size : float
+        Adam's learning rate.
+    alpha0 : float
+        Re-weighting at epoch 0 (0 = the plain bound); an epoch is ``4 C // batch_sets``
+        steps, one pass over the characters in their four rotations.
     conv_width : int
         Filters per convolution block of the shared encoder (0 = MLP encoder).
     time_limit : float or None
         Optional wall-clock cap in seconds (None = run all ``n_steps``).
     dtype : numpy dtype
+        dtype of the parameters and of the batches (float32 by default, for speed).
 
     Returns
     -------
     params : dict
+        The trained Bernoulli model (`init_params` layout), for `classify`.
     history : dict
+        From `fit_sets`: ``step`` and ``loss`` logged every 250 steps and at the last step,
+        ``steps_done`` and ``seconds``.
     """
     check_rng(rng)
     max_set_size = check_positive_int("max_set_size", max_set_size)
@@ -140,15 +178,19 @@ def classify(params: dict, support_images, support_labels, query_images,
     params : dict
         A trained Bernoulli model (`fit`).
     support_images : array, shape (S, H, W) or (S, H*W)
+        The S labelled support images, pixel values in [0, 1]; the images of one class form
+        its set $D_k$.
     support_labels : array, shape (S,)
         Any hashable labels; every class needs at least one image.
     query_images : array, shape (Q, H, W) or (Q, H*W)
+        The Q images to classify, each a set of size one; as many pixels as the support.
     direction : {"class", "query"}
         ``"class"``: KL(q(c|D_k) || q(c|x')); ``"query"``: KL(q(c|x') || q(c|D_k)).
 
     Returns
     -------
     labels : ndarray, shape (Q,)
+        The predicted class of each query, one of the values of ``support_labels``.
     """
     if direction not in ("query", "class"):
         raise ValueError(f"direction must be 'query' or 'class', got {direction!r}")
@@ -188,12 +230,21 @@ def episode_accuracy(classifier, images, n_way: int, k_shot: int, n_episodes: in
         ``classifier(support_images, support_labels, query_images) -> labels``.
     images : array, shape (C, 20, H, W)
         Held-out characters.
-    n_way, k_shot, n_episodes, n_query : int
+    n_way : int
+        Classes (characters) per episode, at most C.
+    k_shot : int
+        Support drawings per class.
+    n_episodes : int
+        Number of episodes averaged over.
     rng : np.random.Generator
+        Draws the characters and the drawings of every episode.
+    n_query : int
+        Query drawings per class (``k_shot + n_query`` at most 20).
 
     Returns
     -------
-    float in [0, 1]
+    accuracy : float in [0, 1]
+        The fraction of all ``n_episodes * n_way * n_query`` queries labelled correctly.
     """
     check_rng(rng)
     C, n_draw = np.shape(images)[:2]
@@ -228,7 +279,9 @@ def lake_accuracy(classifier, runs) -> float:
 
     Returns
     -------
-    float in [0, 1]
+    accuracy : float in [0, 1]
+        The fraction of test images matched to the right training image, averaged over the
+        runs (one minus Lake et al.'s error rate).
     """
     if len(runs) == 0:
         raise ValueError("no runs given")

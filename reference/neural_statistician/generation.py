@@ -26,16 +26,25 @@ def sample_conditional(params: dict, D, n: int, rng: np.random.Generator,
     Parameters
     ----------
     params : dict
+        A trained model (`init_params` layout, e.g. from `fit_sets`).
     D : array, shape (B, N, x_dim)
+        The B data sets to imitate; only the posterior mean of $q(c \mid D)$ is used.
     n : int
         Items to generate per set.
     rng : np.random.Generator
+        Noise for the latent samples $z_{1:L}$ and, with ``mean_field=False``, for the
+        sample of $x$.
     mean_field : bool
         Return the decoder's mean (True) or a sample from it (False).
 
     Returns
     -------
     x : ndarray, shape (B, n, x_dim)
+        The ``n`` new items of each set: the mean of $p(x \mid z, c)$ (pixel probabilities in
+        [0, 1] for a Bernoulli model, the weighted mean of the components for a mixture) or
+        a sample from it (binary pixels for a Bernoulli model). A Gaussian or Bernoulli model
+        with ``n_layers = 0`` has nothing to vary between items and returns shape
+        (B, 1, x_dim).
     """
     check_rng(rng)
     n = check_positive_int("n", n)

@@ -96,20 +96,31 @@ def init_params(rng: np.random.Generator, x_dim: int, *, c_dim: int = 3, z_dim: 
     Parameters
     ----------
     rng : np.random.Generator
+        Source of the random initial weights of every network (and of the convolution
+        blocks).
     x_dim : int
-        Features per item.
-    c_dim, z_dim : int
-        Dimensions of the context and of each stochastic layer.
+        Features per item (pixels per image, ``side**2``, for images).
+    c_dim : int
+        Dimension of the context $c$.
+    z_dim : int
+        Dimension of each stochastic layer $z_l$.
     n_layers : int
         $L$, the number of stochastic layers per item. 0 is allowed (no item latents:
         $p(D \mid c) = \prod_i p(x_i \mid c)$), a deviation from the paper for ablations.
-    hidden, depth : int
-        Width and number of dense layers of every network.
+    hidden : int
+        Width of the hidden layers of every network, and of the encoding $h_i$ that the
+        shared encoder outputs.
+    depth : int
+        Number of dense layers of every network (``depth - 1`` hidden layers of width
+        ``hidden``).
     likelihood : {"gaussian", "bernoulli", "mixture"}
-    n_components : int
-        Mixture components (``"mixture"`` only).
+        The observation model $p(x \mid z_{1:L}, c)$: a diagonal Gaussian (mean and
+        log-variance per feature), a Bernoulli per feature (logits, for binary images), or a
+        mixture of ``n_components`` diagonal Gaussians (our addition for the 1-D families).
     prior_interpolation : bool
         Add the gates of the prior-interpolation layer (our reading, see `inference_network`).
+    n_components : int
+        Mixture components (``"mixture"`` only).
     conv_width : int
         Filters per convolution block of the shared encoder (0 = an MLP encoder). Needs the
         Bernoulli likelihood and square images of at least 16x16 pixels (``x_dim = side**2``).
@@ -119,6 +130,11 @@ def init_params(rng: np.random.Generator, x_dim: int, *, c_dim: int = 3, z_dim: 
     Returns
     -------
     dict
+        The networks listed above: ``encoder``, ``post_pool`` and ``decoder`` (each a list of
+        ``reference.nn`` dense layers ``{"W", "b"}``), ``q_z`` and ``p_z`` (lists of
+        ``n_layers`` such networks, top layer first), and, when requested, ``interp``
+        (``n_layers`` gate-logit vectors of length ``2 * z_dim``, all 2.0 at the start) and
+        ``conv`` (four ``{"w", "b"}`` blocks). Every array has dtype ``dtype``.
     """
     check_rng(rng)
     for name, v in (("x_dim", x_dim), ("c_dim", c_dim), ("z_dim", z_dim), ("hidden", hidden),
@@ -185,6 +201,8 @@ def shared_encoder(params: dict, D):
     Returns
     -------
     h : array, shape (B, N, hidden)
+        The encoding $E(x_i)$ of every item (after a final ReLU, so non-negative); with
+        ``conv`` parameters the images first pass through the convolution blocks.
     """
     check_sets(D, _x_dim(params))
     if "conv" in params:
@@ -206,13 +224,19 @@ def statistic_network(params: dict, D, h=None):
     Parameters
     ----------
     params : dict
+        Model parameters from `init_params` (reads ``encoder``, ``conv`` when present, and
+        ``post_pool``).
     D : array, shape (B, N, x_dim)
+        A batch of B data sets of N items each (any $N \ge 1$); not read when ``h`` is given.
     h : array, shape (B, N, hidden), optional
         Precomputed `shared_encoder` output (to share it with the inference network).
 
     Returns
     -------
-    mu_c, logvar_c : arrays, shape (B, c_dim)
+    mu_c : array, shape (B, c_dim)
+        Mean of $q(c \mid D)$ for each set.
+    logvar_c : array, shape (B, c_dim)
+        Log-variance $\log\sigma_c^2$ of $q(c \mid D)$ for each set, clipped to [-12, 8].
     """
     if h is None:
         h = shared_encoder(params, D)
@@ -234,6 +258,7 @@ def latent_decoder(params: dict, layer: int, c, z_above=None):
     Parameters
     ----------
     params : dict
+        Model parameters from `init_params` (reads the prior network ``p_z[layer]``).
     layer : int
         Position from the top: 0 is $z_L$, ``L - 1`` is $z_1$.
     c : array, shape (B, 1, c_dim)
@@ -243,7 +268,11 @@ def latent_decoder(params: dict, layer: int, c, z_above=None):
 
     Returns
     -------
-    mu, logvar : arrays, shape (B, 1 or N, z_dim)
+    mu : array, shape (B, 1 or N, z_dim)
+        Mean of $p(z_l \mid z_{l+1}, c)$: shape (B, 1, z_dim) for the top layer, which
+        depends on the set's context only, (B, N, z_dim) below it.
+    logvar : array, shape (B, 1 or N, z_dim)
+        Log-variance of the same prior, clipped to [-12, 8]; same shape as ``mu``.
     """
     inputs = [c] if z_above is None else [c, z_above]
     return _split(_mlp_multi(params["p_z"][layer], inputs))
@@ -277,6 +306,8 @@ def inference_network(params: dict, h, c, rng: np.random.Generator):
     Parameters
     ----------
     params : dict
+        Model parameters from `init_params` (reads ``q_z``, ``p_z`` and, when present,
+        ``interp``); the number of layers $L$ is ``len(params["q_z"])``.
     h : array, shape (B, N, hidden)
         `shared_encoder` output.
     c : array, shape (B, 1, c_dim)
@@ -318,8 +349,13 @@ def observation_decoder(params: dict, zs, c):
     Parameters
     ----------
     params : dict
+        Model parameters from `init_params` (reads ``decoder``); the likelihood is read back
+        from the width of its output layer.
     zs : list of L arrays, shape (B, N, z_dim)
+        The sample of every stochastic layer, top layer first (the ``z`` of each
+        `inference_network` layer); an empty list for a model with ``n_layers = 0``.
     c : array, shape (B, 1, c_dim)
+        The context sample of each set, broadcast over its N items.
 
     Returns
     -------

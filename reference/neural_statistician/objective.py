@@ -43,12 +43,20 @@ def gaussian_kl(mu_q, logvar_q, mu_p=0.0, logvar_p=0.0):
 
     Parameters
     ----------
-    mu_q, logvar_q : arrays, shape (..., k)
-    mu_p, logvar_p : arrays broadcastable to (..., k), or scalars
+    mu_q : array, shape (..., k)
+        Mean of $q$.
+    logvar_q : array, shape (..., k)
+        Log-variance $\log\sigma_q^2$ of $q$; must have the shape of ``mu_q``.
+    mu_p : array broadcastable to (..., k), or float
+        Mean of $p$ (default 0).
+    logvar_p : array broadcastable to (..., k), or float
+        Log-variance $\log\sigma_p^2$ of $p$ (default 0, unit variance).
 
     Returns
     -------
     kl : array, shape (...)
+        $\mathrm{KL}(q \,\|\, p) \ge 0$ in nats, summed over the last axis (the ``k``
+        dimensions).
     """
     check_gaussian(mu_q, logvar_q, "q")
     return 0.5 * anp.sum(logvar_p - logvar_q
@@ -66,11 +74,17 @@ def gaussian_log_likelihood(x, mu, logvar):
 
     Parameters
     ----------
-    x, mu, logvar : arrays, shape (..., d)
+    x : array, shape (..., d)
+        Observations, d features on the last axis.
+    mu : array, shape (..., d)
+        Mean of the Gaussian per feature (broadcast against ``x``).
+    logvar : array, shape (..., d)
+        Log-variance $\log\sigma_k^2$ per feature, same shape as ``mu``.
 
     Returns
     -------
-    log p : array, shape (...)
+    log_p : array, shape (...)
+        $\log \mathcal N(x; \mu, \sigma^2)$ in nats, summed over the d features.
     """
     return -0.5 * anp.sum(_LOG_2PI + logvar + (x - mu) ** 2 * anp.exp(-logvar), axis=-1)
 
@@ -84,11 +98,15 @@ def bernoulli_log_likelihood(x, logits):
 
     Parameters
     ----------
-    x, logits : arrays, shape (..., d)
+    x : array, shape (..., d)
+        Pixel values in [0, 1]: binary, or grey levels (then used as soft targets).
+    logits : array, shape (..., d)
+        Bernoulli logits $\ell_k$ of the pixels, $p(x_k = 1) = \operatorname{sigmoid}(\ell_k)$.
 
     Returns
     -------
-    log p : array, shape (...)
+    log_p : array, shape (...)
+        $\log p(x \mid \ell)$ in nats, summed over the d pixels (at most 0 for binary ``x``).
     """
     return anp.sum(x * logits - anp.logaddexp(0.0, logits), axis=-1)
 
@@ -120,13 +138,17 @@ def elbo_terms(params: dict, D, rng: np.random.Generator) -> dict:
     params : dict
         From `init_params`.
     D : array, shape (B, N, x_dim)
+        A batch of B data sets of N items each (float32 or float64, finite).
     rng : np.random.Generator
         Noise for $c$ and $z$ (a fresh Generator with a fixed seed gives a deterministic bound,
         as the gradient tests need).
 
     Returns
     -------
-    dict with ``R``, ``C``, ``L``, each shape (B,)
+    dict
+        ``R`` (the reconstruction term $R_D$), ``C`` (the context divergence $C_D$) and ``L``
+        (the item-latent divergences $L_D$), each an array of shape (B,) in nats per data
+        set, summed over its N items.
     """
     check_rng(rng)
     B, N, _ = check_sets(D, _x_dim(params))
@@ -159,8 +181,11 @@ def elbo(params: dict, D, rng: np.random.Generator):
     Parameters
     ----------
     params : dict
+        Model parameters from `init_params`.
     D : array, shape (B, N, x_dim)
+        A batch of B data sets of N items each.
     rng : np.random.Generator
+        Noise for the single reparameterised sample of $c$ and $z$ (see `elbo_terms`).
 
     Returns
     -------
@@ -188,12 +213,16 @@ def kl_weight(epoch: int, alpha0: float = 1.0, decay: float = 0.5) -> float:
     Parameters
     ----------
     epoch : int (>= 0)
+        The epoch $e$, counted from 0.
     alpha0 : float (>= 0)
+        $\alpha_0$, the weight at epoch 0 (0 switches the re-weighting off).
     decay : float in (0, 1]
+        $\rho$, the factor applied to $\alpha$ at every epoch (1 keeps it constant).
 
     Returns
     -------
     float
+        $\alpha_e = \alpha_0 \rho^e \ge 0$.
     """
     if epoch < 0 or alpha0 < 0 or not 0 < decay <= 1:
         raise ValueError(f"need epoch >= 0, alpha0 >= 0, 0 < decay <= 1; got {epoch}, "
@@ -214,13 +243,19 @@ def training_loss(params: dict, D, rng: np.random.Generator, alpha: float = 0.0)
     Parameters
     ----------
     params : dict
+        Model parameters from `init_params` (the variable autograd differentiates).
     D : array, shape (B, N, x_dim)
+        The mini-batch of B data sets of N items each.
     rng : np.random.Generator
+        Noise for the single reparameterised sample of $c$ and $z$ (see `elbo_terms`).
     alpha : float (>= 0)
+        The re-weighting factor $\alpha$ (0 = the plain bound; see `kl_weight`).
 
     Returns
     -------
-    scalar
+    loss : scalar
+        $\ell$, the negative re-weighted bound in nats per item, averaged over the $B N$
+        items of the batch.
     """
     if alpha < 0:
         raise ValueError(f"alpha must be >= 0, got {alpha}")

@@ -42,6 +42,7 @@ def summarise(params: dict, D, k: int) -> dict:
     Parameters
     ----------
     params : dict
+        A trained model (`init_params` layout); reads the shared encoder and ``post_pool``.
     D : array, shape (N, x_dim)
         One data set.
     k : int
@@ -100,15 +101,19 @@ def digit_point_sets(rng: np.random.Generator, n_points: int = 50, upsample: int
     Parameters
     ----------
     rng : np.random.Generator
+        Draws the pixels and their jitter.
     n_points : int
         Points per set (50 in the paper's spatial MNIST).
     upsample : int
+        Bilinear upsampling factor of the 8x8 images before sampling (4 gives 32x32 pixels).
     subset : slice or None
-        Which digits (in the order of ``sklearn.datasets.load_digits``).
+        Which digits (in the order of ``sklearn.datasets.load_digits``; None = all 1,797).
 
     Returns
     -------
-    dict with ``D`` (n_digits, n_points, 2) float64 and ``labels`` (n_digits,)
+    dict
+        ``D``: (n_digits, n_points, 2) float64, the $(x, y)$ coordinates of each digit's
+        points in $[-1, 1]^2$; ``labels``: (n_digits,) int, the digit 0-9 of each set.
     """
     from sklearn.datasets import load_digits
 

@@ -53,11 +53,18 @@ def sample_family_sets(n_sets: int, set_size: int, rng: np.random.Generator,
 
     Parameters
     ----------
-    n_sets, set_size : int
+    n_sets : int
+        Number of data sets to draw.
+    set_size : int
+        Items per set (200 in the paper's set-up as we read it).
     rng : np.random.Generator
+        Draws each set's family, mean, variance and items.
     families : sequence of str
         Subset of `FAMILIES` to draw from (uniformly).
-    mean_range, var_range : (float, float)
+    mean_range : (float, float)
+        ``(low, high)`` of the uniform distribution of each set's mean $m$.
+    var_range : (float, float)
+        ``(low, high)`` of the uniform distribution of each set's variance $v$ (low > 0).
 
     Returns
     -------
@@ -90,11 +97,15 @@ def standardised_moments(D, orders=(3, 4, 5, 6)):
     Parameters
     ----------
     D : array, shape (B, N, 1)
+        B one-dimensional data sets of N items (a set whose items are all equal has no
+        standardised moments and gives NaN).
     orders : sequence of int
+        The orders $r$ to compute (orders 1 and 2 are always 0 and 1).
 
     Returns
     -------
-    ndarray, shape (B, len(orders))
+    moments : ndarray, shape (B, len(orders))
+        $\tilde\mu_r$ of each set, one column per entry of ``orders``.
     """
     x = np.asarray(D)[..., 0]
     u = (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)
@@ -115,13 +126,20 @@ def family_probe(train_features, train_labels, test_features, test_labels) -> di
     Parameters
     ----------
     train_features : array, shape (n, f)
+        f features of each of the n training sets (e.g. `context_means` or
+        `standardised_moments`).
     train_labels : int array, shape (n,)
+        The family index of each training set.
     test_features : array, shape (m, f)
+        The same f features of the m held-out sets.
     test_labels : int array, shape (m,)
+        The family index of each held-out set.
 
     Returns
     -------
-    dict with ``knn5`` and ``logistic`` accuracies in [0, 1]
+    dict
+        ``knn5`` and ``logistic``: the fraction of held-out sets whose family the
+        5-nearest-neighbour and the logistic-regression probe predict correctly, in [0, 1].
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.neighbors import KNeighborsClassifier
@@ -154,10 +172,13 @@ def gaussian_fit_nll(D) -> float:
     Parameters
     ----------
     D : array, shape (B, N, 1)
+        B one-dimensional data sets of N items.
 
     Returns
     -------
     float
+        The negative log-likelihood in nats per item, averaged over the B sets, with $s^2$
+        each set's maximum-likelihood (biased) variance.
     """
     x = np.asarray(D)[..., 0]
     return float(np.mean(0.5 * np.log(2 * np.pi * np.e * x.var(axis=1))))
@@ -178,6 +199,7 @@ def true_family_nll(data: dict) -> float:
     Returns
     -------
     float
+        The negative log-density in nats per item, averaged over all $B N$ items of ``data``.
     """
     D, k, m, v = data["D"][..., 0], data["family"], data["mean"], data["var"]
     s = np.sqrt(v)[:, None]

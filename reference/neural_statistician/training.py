@@ -40,6 +40,7 @@ def fit_sets(params: dict, sample_batch: Callable, n_steps: int, rng: np.random.
     sample_batch : callable
         ``sample_batch(rng, step) -> D`` of shape (B, N, x_dim): the mini-batch of data sets.
     n_steps : int
+        Number of Adam steps, one mini-batch each.
     rng : np.random.Generator
         Drives the batches and the reparameterisation noise.
     step_size : float
@@ -47,9 +48,13 @@ def fit_sets(params: dict, sample_batch: Callable, n_steps: int, rng: np.random.
     alpha0 : float
         Initial re-weighting (0 = off).
     steps_per_epoch : int
+        Length of an epoch of the re-weighting schedule: step ``i`` uses
+        $\alpha$ = ``kl_weight(i // steps_per_epoch, alpha0)``.
     log_every : int
         Call ``log(step, params, loss)`` every this many steps (0 = never).
     log : callable or None
+        ``log(step, params, loss)``, called at each logged step with the loss of that step's
+        batch; None only records the loss in ``history``.
     time_limit : float or None
         Optional: stop early (at the next step) once this many seconds of wall time have
         passed. The default None runs exactly ``n_steps`` steps (reproducible on any machine).
