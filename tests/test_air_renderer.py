@@ -86,7 +86,18 @@ def test_fit_air3d_runs_and_rejects_a_single_identity_sample():
                                callback=lambda p, i: calls.append(i))
     logits, mu, sd = scene3d.net_apply(params, scene3d.make_scenes3d(
         3, np.random.default_rng(1))[0])
-    assert logits.shape == (3, 3) and mu.shape == (3, 3) and np.all(sd > 0)
+    # one pose distribution per identity: (scenes, identities, latents)
+    assert logits.shape == (3, 3) and mu.shape == (3, 3, 3) and np.all(sd > 0)
+    assert np.all((mu >= scene3d.POSE_LOW) & (mu <= scene3d.POSE_HIGH))
     assert calls == [0, 1]
     with pytest.raises(ValueError):
         scene3d.fit_air3d(n_iters=1, K=1)
+    with pytest.raises(ValueError, match="identity_gradient"):
+        scene3d.fit_air3d(n_iters=1, identity_gradient="reinforce")
+
+
+def test_fit_air3d_exact_identity_gradient_runs_and_moves_the_weights():
+    p0 = scene3d.net_init(np.random.default_rng(0))
+    p1 = scene3d.fit_air3d(seed=0, n_iters=2, batch=2, identity_gradient="exact")
+    assert all(np.all(np.isfinite(layer["W"])) for layer in p1)
+    assert any(not np.allclose(a["W"], b["W"]) for a, b in zip(p0, p1))
