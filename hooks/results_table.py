@@ -34,6 +34,7 @@ are left alone, so they can be documented.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import functools
 import hashlib
 import json
@@ -161,10 +162,28 @@ def describe(template: str, record: dict, where: str = "") -> str:
     return "".join(out)
 
 
-def _ours(row: dict) -> str:
+#: Metrics (fnmatch patterns) each paper's results table shows as percentages, beside the paper's
+#: percentages. Display only: results files keep fractions in [0, 1], and this lives here rather
+#: than in the reproduce modules so that changing it does not mark any results file stale.
+PERCENT_METRICS = {
+    "matching_networks": ("omniglot_*", "lake_*", "*_lake", "eval_*", "paper_within_*",
+                          "variant_*_20way_1shot"),
+    "neural_statistician": ("*_accuracy", "families_logistic", "families_mixture_logistic",
+                            "families_moments_ceiling", "omniglot_*way_*shot",
+                            "lake_20way_1shot", "pixel_*", "autoencoder_*"),
+    "air": ("*accuracy*",),
+}
+
+
+def _ours(row: dict, percent: tuple[str, ...] = ()) -> str:
     value = row.get("ours")
     if value is None and row.get("missing"):
         return f"— ({row['missing']})"
+    metric = row.get("metric", "")
+    if any(fnmatch.fnmatchcase(metric, pat) for pat in percent) and not isinstance(value, bool):
+        values = value if isinstance(value, list) else [value]
+        if all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in values):
+            return _fmt(value, ".1%")
     return _fmt(value)
 
 
@@ -264,10 +283,11 @@ def staleness_note(record: dict, root: Path | None) -> str:
 
 def _table(record: dict, root: Path | None = None, where: str = "") -> str:
     rows = ["| Quantity | Paper's number | Ours |", "| --- | --- | --- |"]
+    percent = PERCENT_METRICS.get(record.get("paper", ""), ())
     for row in record["table"]:
         desc = describe(row.get("description") or row.get("metric", ""), record, where)
         rows.append(f"| {_cell(desc)} | {_cell(row.get('paper', '—'))} | "
-                    f"{_cell(_ours(row))} |")
+                    f"{_cell(_ours(row, percent))} |")
     commit = record["commit"] or "unknown"
     short = commit[:10] + ("-dirty" if commit.endswith("-dirty") else "")
     footer = (f"Produced by `{record['command']}` at commit `{short}` on {record['date']}, "

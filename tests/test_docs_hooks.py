@@ -271,3 +271,22 @@ def test_katex_pin_is_exact_and_locked():
     pinned = package["dependencies"]["katex"]
     assert pinned[0].isdigit(), "pin KaTeX to an exact version, not a range"
     assert lock["packages"]["node_modules/katex"]["version"] == pinned
+
+
+def test_table_shows_listed_metrics_as_percentages_and_leaves_the_rest(results_table, docs):
+    record = dict(RECORD, paper="matching_networks", table=[
+        {"metric": "omniglot_5way_1shot", "description": "5-way", "paper": "98.1%",
+         "ours": 0.9718},
+        {"metric": "lake_seeds", "description": "seeds", "paper": "—", "ours": [0.86, 0.84]},
+        {"metric": "episodes", "description": "episodes", "paper": "—", "ours": 7000},
+        {"metric": "lake_broken", "description": "out of range", "paper": "—", "ours": 1.5},
+    ])
+    (docs / "results" / "matching_networks.json").write_text(json.dumps(record))
+    out = _render(results_table, "<!-- results-table: matching_networks -->\n", docs)
+    assert "| 5-way | 98.1% | 97.2% |" in out
+    assert "| seeds | — | 86.0%, 84.0% |" in out
+    assert "| episodes | — | 7000 |" in out
+    assert "| out of range | — | 1.5 |" in out      # not a fraction: shown as it is
+    # the file itself is unchanged: fractions stay fractions
+    assert json.loads((docs / "results" / "matching_networks.json").read_text())[
+        "table"][0]["ours"] == 0.9718
