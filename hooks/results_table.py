@@ -170,7 +170,8 @@ PERCENT_METRICS = {
                           "variant_*_20way_1shot"),
     "neural_statistician": ("*_accuracy", "families_logistic", "families_mixture_logistic",
                             "families_moments_ceiling", "omniglot_*way_*shot",
-                            "lake_20way_1shot", "pixel_*", "autoencoder_*"),
+                            "lake_20way_1shot", "pixel_*", "autoencoder_*",
+                            "omniglot_curve_lake"),
     "air": ("*accuracy*",),
 }
 

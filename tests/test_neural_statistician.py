@@ -248,3 +248,22 @@ def test_convolutional_encoder_order_invariance_and_gradient():
     np.testing.assert_allclose(grad(f)(flat) @ v, fd, rtol=1e-5, atol=1e-8)
     with pytest.raises(ValueError, match="conv_width"):
         ns.init_params(rng, 256, likelihood="gaussian", conv_width=3)
+
+
+def test_fit_log_sees_checkpoints_without_changing_training():
+    # the learning curve of the reproduce run scores the model inside `log`: that must leave
+    # the training run (weights, batches, noise) exactly as without it
+    images = np.random.default_rng(0).uniform(size=(6, 20, 8, 8))
+    kw = {"n_steps": 3, "batch_sets": 2, "max_set_size": 2, "c_dim": 2, "z_dim": 2,
+          "hidden": 8, "dtype": np.float64}
+    seen = []
+
+    def log(step, params, loss):
+        seen.append((step, np.isfinite(loss)))
+        ns.classify(params, images[:2, 0], np.arange(2), images[:2, 1])
+
+    with_log, _ = ns.fit(images, np.random.default_rng(1), log=log, **kw)
+    without, _ = ns.fit(images, np.random.default_rng(1), **kw)
+    assert seen == [(0, True), (2, True)]
+    for a, b in zip(flatten(with_log)[0], flatten(without)[0]):
+        assert a == b

@@ -85,7 +85,8 @@ def omniglot_batch(images, rng: np.random.Generator, batch_sets: int, set_size: 
 def fit(images, rng: np.random.Generator, *, n_steps: int = 3000, batch_sets: int = 32,
         max_set_size: int = 5, min_set_size: int = 1, c_dim: int = 64, z_dim: int = 16,
         n_layers: int = 1, hidden: int = 256, depth: int = 2, step_size: float = 1e-3,
-        alpha0: float = 0.0, conv_width: int = 0, time_limit=None, dtype=np.float32):
+        alpha0: float = 0.0, conv_width: int = 0, time_limit=None, log=None,
+        dtype=np.float32):
     r"""Train a Bernoulli Neural Statistician on Omniglot character sets (Section 5.3).
 
     Each step draws a set size $N \sim U\{N_{\min}, \dots, N_{\max}\}$; with $N_{\min} = 1$
@@ -135,6 +136,10 @@ def fit(images, rng: np.random.Generator, *, n_steps: int = 3000, batch_sets: in
         Filters per convolution block of the shared encoder (0 = MLP encoder).
     time_limit : float or None
         Optional wall-clock cap in seconds (None = run all ``n_steps``).
+    log : callable or None
+        ``log(step, params, loss)``, called every 250 steps and at the last step (see
+        `fit_sets`), for example to score the model on episodes during training; it does not
+        touch ``rng``, so training is the same with or without it.
     dtype : numpy dtype
         dtype of the parameters and of the batches (float32 by default, for speed).
 
@@ -161,7 +166,7 @@ def fit(images, rng: np.random.Generator, *, n_steps: int = 3000, batch_sets: in
 
     return fit_sets(params, sample_batch, n_steps, rng, step_size=step_size, alpha0=alpha0,
                     steps_per_epoch=max(1, C * 4 // batch_sets), time_limit=time_limit,
-                    log_every=250)
+                    log_every=250, log=log)
 
 
 def classify(params: dict, support_images, support_labels, query_images,

@@ -9,7 +9,8 @@ Two worker processes (one BLAS thread each) run side by side:
 2. Omniglot (Section 5.3): a Bernoulli Neural Statistician and a plain autoencoder trained on
    the background alphabets, scored on 5- and 20-way 1- and 5-shot episodes of the evaluation
    alphabets and on Lake et al.'s 20 runs, beside nearest neighbour on pixels and on the
-   autoencoder's code.
+   autoencoder's code, with a learning curve (the one-shot accuracies at a few checkpoints of
+   the same training run, on the same episodes as the final scores).
 
 Training lengths are fixed step counts (``_STEPS``), the same on any machine, so a run is
 reproducible from its seed; the number of steps is reported with the metrics. Measured cost
@@ -21,6 +22,7 @@ and 17 for the Omniglot worker, which run side by side.
 
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
@@ -61,14 +63,19 @@ TABLE = [
     ("autoencoder_20way_1shot", "Nearest neighbour on autoencoder code, 20-way 1-shot", "—"),
     ("autoencoder_lake_20way_1shot", "Nearest neighbour on autoencoder code, Lake's runs", "—"),
     ("omniglot_steps", "Omniglot: training steps done", "—"),
+    ("omniglot_curve_steps", "Omniglot learning curve: checkpoints (training steps)", "—"),
+    ("omniglot_curve_5way_1shot", "Omniglot 5-way 1-shot at each checkpoint", "—"),
+    ("omniglot_curve_20way_1shot", "Omniglot 20-way 1-shot at each checkpoint", "—"),
+    ("omniglot_curve_lake", "Lake's runs at each checkpoint", "—"),
 ]
 
 # training steps per arm (and evaluation episodes): full run / quick run
 _STEPS = {
     False: {"families": 10000, "families_mixture": 10000, "spatial": 2000,
-            "omniglot": 30000, "autoencoder": 1500, "episodes": 300},
+            "omniglot": 30000, "autoencoder": 1500, "episodes": 300,
+            "curve": (0, 1000, 3000, 10000, 20000)},
     True: {"families": 300, "families_mixture": 300, "spatial": 100,
-           "omniglot": 150, "autoencoder": 100, "episodes": 20},
+           "omniglot": 150, "autoencoder": 100, "episodes": 20, "curve": (0,)},
 }
 
 # the paper's model (one Gaussian item latent, Gaussian decoder), at CPU size
@@ -139,22 +146,44 @@ def _omniglot_worker(quick: bool, seed: int) -> dict:
     background = load_omniglot("background")["images"].astype(np.float32)
     evaluation = load_omniglot("evaluation")["images"]
     runs = load_lake_runs()
+    n_ep = b["episodes"]
+
+    def episodes(clf, n_way, k_shot):    # the same episodes for every method and checkpoint
+        rng = np.random.default_rng(seed + 100 * n_way + k_shot)
+        return episode_accuracy(clf, evaluation, n_way, k_shot, n_ep, rng, n_query=1)
+
+    # the learning curve: one-shot accuracies at a few checkpoints during training
+    curve = {"steps": [], "5way_1shot": [], "20way_1shot": [], "lake": []}
+
+    def checkpoint(step, p, loss):
+        if step in b["curve"]:
+            clf = functools.partial(classify, p)
+            curve["steps"].append(step)
+            curve["5way_1shot"].append(episodes(clf, 5, 1))
+            curve["20way_1shot"].append(episodes(clf, 20, 1))
+            curve["lake"].append(lake_accuracy(clf, runs))
+
     params, hist = fit(background, np.random.default_rng(seed), n_steps=b["omniglot"],
-                       **_OMNIGLOT_MODEL)
+                       log=checkpoint, **_OMNIGLOT_MODEL)
+    if curve["steps"] != list(b["curve"]):     # `fit` logs every 250 steps: step 0 and multiples
+        raise RuntimeError(f"learning-curve checkpoints {b['curve']} were not all logged "
+                           f"(got {curve['steps']}); use multiples of 250")
     ae = fit_autoencoder(background, np.random.default_rng(seed + 1), n_steps=b["autoencoder"])
     methods = {"omniglot": lambda s, y, q: classify(params, s, y, q),
                "pixel": nearest_neighbour, "autoencoder": autoencoder_classifier(ae)}
     out = {"omniglot_steps": hist["steps_done"],
            "omniglot_seconds": hist["seconds"]}
-    n_ep = b["episodes"]
     for name, clf in methods.items():
         shots = ((5, 1), (5, 5), (20, 1), (20, 5)) if name == "omniglot" else ((5, 1), (20, 1))
         for n_way, k_shot in shots:
-            rng = np.random.default_rng(seed + 100 * n_way + k_shot)   # same episodes for all
-            out[f"{name}_{n_way}way_{k_shot}shot"] = episode_accuracy(
-                clf, evaluation, n_way, k_shot, n_ep, rng, n_query=1)
+            out[f"{name}_{n_way}way_{k_shot}shot"] = episodes(clf, n_way, k_shot)
         key = "lake_20way_1shot" if name == "omniglot" else f"{name}_lake_20way_1shot"
         out[key] = lake_accuracy(clf, runs)
+    # the curve ends with the final model's numbers
+    out["omniglot_curve_steps"] = curve["steps"] + [hist["steps_done"]]
+    out["omniglot_curve_5way_1shot"] = curve["5way_1shot"] + [out["omniglot_5way_1shot"]]
+    out["omniglot_curve_20way_1shot"] = curve["20way_1shot"] + [out["omniglot_20way_1shot"]]
+    out["omniglot_curve_lake"] = curve["lake"] + [out["lake_20way_1shot"]]
     return out
 
 
