@@ -267,3 +267,41 @@ def test_fit_log_sees_checkpoints_without_changing_training():
     assert seen == [(0, True), (2, True)]
     for a, b in zip(flatten(with_log)[0], flatten(without)[0]):
         assert a == b
+
+
+def test_deconvolutional_decoder_shapes_upsampling_and_gradient():
+    from reference.nn import upsample2d
+
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 3, 4, 5))
+    y = upsample2d(x)
+    assert y.shape == (2, 6, 8, 5)
+    for p in (0, 1):
+        for q in (0, 1):
+            np.testing.assert_array_equal(y[:, p::2, q::2], x)     # each pixel copied 2x2
+    # the gradient of an input pixel sums the upstream gradient over its 2x2 block
+    g = rng.standard_normal(y.shape)
+    vjp = grad(lambda a: np.sum(upsample2d(a) * g))(x)
+    np.testing.assert_allclose(vjp, g.reshape(2, 3, 2, 4, 2, 5).sum(axis=(2, 4)), rtol=1e-12)
+
+    params = ns.init_params(rng, 256, c_dim=3, z_dim=2, hidden=8, depth=2, likelihood="bernoulli",
+                            deconv_width=3)
+    assert params["decoder"][-1]["W"].shape[1] == 4 * 4 * 3      # a (16/4)^2 x 3 feature map
+    D = (rng.uniform(size=(2, 3, 256)) < 0.4).astype(float)      # 16x16 binary images
+    (logits,) = ns.observation_decoder(params, [rng.standard_normal((2, 3, 2))],
+                                       rng.standard_normal((2, 1, 3)))
+    assert logits.shape == (2, 3, 256)
+    assert np.shape(ns.elbo(params, D, np.random.default_rng(0))) == (2,)
+    flat, unflatten = flatten(params)
+    flat = flat + 0.1 * rng.standard_normal(flat.shape)
+
+    def f(theta):
+        return ns.training_loss(unflatten(theta), D, np.random.default_rng(3), 0.0)
+
+    v = rng.standard_normal(flat.shape)
+    fd = (f(flat + 1e-6 * v) - f(flat - 1e-6 * v)) / 2e-6
+    np.testing.assert_allclose(grad(f)(flat) @ v, fd, rtol=1e-5, atol=1e-8)
+    with pytest.raises(ValueError, match="deconv_width"):
+        ns.init_params(rng, 256, likelihood="gaussian", deconv_width=3)
+    with pytest.raises(ValueError, match="multiple of 4"):
+        ns.init_params(rng, 100, likelihood="bernoulli", deconv_width=3)    # 10x10

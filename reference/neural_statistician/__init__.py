@@ -10,11 +10,13 @@ r"""Edwards & Storkey (2016), *Towards a Neural Statistician*: a VAE over whole 
 | Section 5.1, 1-D families | `sample_family_sets`, `family_probe`, `families_experiment`, ... |
 | Section 5.2, point sets | `digit_point_sets`, `summarise`, `spatial_experiment` |
 | Section 5.3, Omniglot | `fit`, `classify`, `episode_accuracy`, `lake_accuracy` |
+| Section 5.3, convolutional networks | `conv_features`, `deconv_init`, `deconv_logits` |
 | Section 5.3, baselines | `nearest_neighbour`, `fit_autoencoder`, `autoencoder_classifier` |
 | generation | `sample_conditional` |
 """
 
 from .baselines import autoencoder_classifier, encode, fit_autoencoder, nearest_neighbour
+from .convolutional import conv_features, deconv_init, deconv_logits
 from .experiments import context_means, families_experiment, spatial_experiment
 from .fewshot import classify, episode_accuracy, fit, lake_accuracy, omniglot_batch
 from .generation import sample_conditional
@@ -36,5 +38,6 @@ __all__ = [
     "gaussian_fit_nll", "true_family_nll", "context_means", "families_experiment",
     "digit_point_sets", "summarise", "spatial_experiment",
     "omniglot_batch", "fit", "classify", "episode_accuracy", "lake_accuracy",
+    "conv_features", "deconv_init", "deconv_logits",
     "nearest_neighbour", "fit_autoencoder", "encode", "autoencoder_classifier",
 ]

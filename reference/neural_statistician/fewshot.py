@@ -85,8 +85,8 @@ def omniglot_batch(images, rng: np.random.Generator, batch_sets: int, set_size: 
 def fit(images, rng: np.random.Generator, *, n_steps: int = 3000, batch_sets: int = 32,
         max_set_size: int = 5, min_set_size: int = 1, c_dim: int = 64, z_dim: int = 16,
         n_layers: int = 1, hidden: int = 256, depth: int = 2, step_size: float = 1e-3,
-        alpha0: float = 0.0, conv_width: int = 0, time_limit=None, log=None,
-        dtype=np.float32):
+        alpha0: float = 0.0, conv_width: int = 0, deconv_width: int = 0, time_limit=None,
+        log=None, dtype=np.float32):
     r"""Train a Bernoulli Neural Statistician on Omniglot character sets (Section 5.3).
 
     Each step draws a set size $N \sim U\{N_{\min}, \dots, N_{\max}\}$; with $N_{\min} = 1$
@@ -94,8 +94,8 @@ def fit(images, rng: np.random.Generator, *, n_steps: int = 3000, batch_sets: in
     it, while sets of one let the item latent and the context trade roles (nothing is shared
     within a set of one). The paper trains on sets of 5, as we read it. With ``conv_width > 0``
     the shared encoder starts with four convolution blocks (as the paper's is convolutional);
-    the other networks, the decoder included, are MLPs (the paper's decoder is
-    deconvolutional).
+    with ``deconv_width > 0`` the observation decoder ends in upsampling and convolution
+    steps (as the paper's is deconvolutional); the other networks are MLPs.
 
     $$
     \max_{\theta,\phi} \sum_D \mathcal L_D, \qquad D \sim \text{omniglot\_batch}.
@@ -134,6 +134,9 @@ def fit(images, rng: np.random.Generator, *, n_steps: int = 3000, batch_sets: in
         steps, one pass over the characters in their four rotations.
     conv_width : int
         Filters per convolution block of the shared encoder (0 = MLP encoder).
+    deconv_width : int
+        Channels of the observation decoder's feature map (0 = MLP decoder), see
+        `init_params`.
     time_limit : float or None
         Optional wall-clock cap in seconds (None = run all ``n_steps``).
     log : callable or None
@@ -158,7 +161,8 @@ def fit(images, rng: np.random.Generator, *, n_steps: int = 3000, batch_sets: in
         raise ValueError(f"min_set_size {min_set_size} > max_set_size {max_set_size}")
     C, n_draw, H, W = np.shape(images)
     params = init_params(rng, H * W, c_dim=c_dim, z_dim=z_dim, n_layers=n_layers, hidden=hidden,
-                         depth=depth, likelihood="bernoulli", conv_width=conv_width, dtype=dtype)
+                         depth=depth, likelihood="bernoulli", conv_width=conv_width,
+                         deconv_width=deconv_width, dtype=dtype)
 
     def sample_batch(r, i):
         n = int(r.integers(min_set_size, max_set_size + 1))

@@ -27,9 +27,10 @@ import numpy as np
 from autograd.scipy.special import logsumexp
 from autograd.tracer import getval
 
-from reference.nn import conv2d, conv4_init, max_pool2d, mlp_apply, mlp_init, relu
+from reference.nn import conv4_init, mlp_apply, mlp_init, relu
 
 from ._checks import check_positive_int, check_rng, check_sets
+from .convolutional import conv_features, deconv_init, deconv_logits
 
 __all__ = [
     "init_params", "shared_encoder", "statistic_network", "latent_decoder",
@@ -74,7 +75,8 @@ def _cast(tree, dtype):
 def init_params(rng: np.random.Generator, x_dim: int, *, c_dim: int = 3, z_dim: int = 16,
                 n_layers: int = 1, hidden: int = 128, depth: int = 3,
                 likelihood: str = "gaussian", prior_interpolation: bool = False,
-                n_components: int = 5, conv_width: int = 0, dtype=np.float64) -> dict:
+                n_components: int = 5, conv_width: int = 0, deconv_width: int = 0,
+                dtype=np.float64) -> dict:
     r"""Initial parameters of the full model of Section 3 (Figure 1, right).
 
     Networks (each an MLP of ``depth`` dense layers, ReLU between them):
@@ -91,7 +93,11 @@ def init_params(rng: np.random.Generator, x_dim: int, *, c_dim: int = 3, z_dim: 
       `inference_network`;
     - ``conv`` (only with ``conv_width > 0``, square binary images): four 3x3 convolution,
       ReLU, 2x2 max-pool blocks in front of ``encoder`` (Section 5.3 uses a convolutional
-      shared encoder), so a 28x28 image reaches the MLP as ``conv_width`` features.
+      shared encoder), so a 28x28 image reaches the MLP as ``conv_width`` features;
+    - ``deconv`` (only with ``deconv_width > 0``, square binary images): the decoder MLP then
+      outputs a (side/4) x (side/4) x ``deconv_width`` feature map that two upsampling and
+      convolution steps turn into the logits (Section 5.3's decoder is deconvolutional; see
+      `reference.neural_statistician.convolutional`).
 
     Parameters
     ----------
@@ -124,6 +130,10 @@ def init_params(rng: np.random.Generator, x_dim: int, *, c_dim: int = 3, z_dim: 
     conv_width : int
         Filters per convolution block of the shared encoder (0 = an MLP encoder). Needs the
         Bernoulli likelihood and square images of at least 16x16 pixels (``x_dim = side**2``).
+    deconv_width : int
+        Channels of the decoder's feature map (0 = an MLP decoder with one output per pixel).
+        Needs the Bernoulli likelihood and square images whose side is a multiple of 4, at
+        least 8.
     dtype : numpy dtype
         float64 (gradient checks) or float32 (faster training).
 
@@ -134,7 +144,8 @@ def init_params(rng: np.random.Generator, x_dim: int, *, c_dim: int = 3, z_dim: 
         ``reference.nn`` dense layers ``{"W", "b"}``), ``q_z`` and ``p_z`` (lists of
         ``n_layers`` such networks, top layer first), and, when requested, ``interp``
         (``n_layers`` gate-logit vectors of length ``2 * z_dim``, all 2.0 at the start) and
-        ``conv`` (four ``{"w", "b"}`` blocks). Every array has dtype ``dtype``.
+        ``conv`` (four ``{"w", "b"}`` blocks) and ``deconv`` (two ``{"w", "b"}`` blocks).
+        Every array has dtype ``dtype``.
     """
     check_rng(rng)
     for name, v in (("x_dim", x_dim), ("c_dim", c_dim), ("z_dim", z_dim), ("hidden", hidden),
@@ -144,16 +155,23 @@ def init_params(rng: np.random.Generator, x_dim: int, *, c_dim: int = 3, z_dim: 
     if likelihood not in ("gaussian", "bernoulli", "mixture"):
         raise ValueError("likelihood must be 'gaussian', 'bernoulli' or 'mixture', "
                          f"got {likelihood!r}")
-    check_positive_int("conv_width", conv_width, minimum=0)
-    if conv_width and (likelihood != "bernoulli" or round(np.sqrt(x_dim)) ** 2 != x_dim):
-        raise ValueError("conv_width > 0 needs likelihood 'bernoulli' and square images, "
-                         f"got {likelihood!r} and x_dim {x_dim}")
+    side_px = int(round(np.sqrt(x_dim)))
+    for name, width in (("conv_width", conv_width), ("deconv_width", deconv_width)):
+        check_positive_int(name, width, minimum=0)
+        if width and (likelihood != "bernoulli" or side_px ** 2 != x_dim):
+            raise ValueError(f"{name} > 0 needs likelihood 'bernoulli' and square images, "
+                             f"got {likelihood!r} and x_dim {x_dim}")
+    if deconv_width and (side_px % 4 or side_px < 8):
+        raise ValueError("deconv_width > 0 needs images whose side is a multiple of 4 and at "
+                         f"least 8 (two 2x upsamplings), got {side_px}x{side_px}")
     side = int(round(np.sqrt(x_dim))) // 16          # after four 2x2 poolings (28 -> 1)
     if conv_width and side < 1:
         raise ValueError(f"conv_width > 0 needs images of at least 16x16, got x_dim {x_dim}")
     H, inner = hidden, [hidden] * (depth - 1)
     out_x = {"gaussian": 2 * x_dim, "bernoulli": x_dim,
              "mixture": n_components * (1 + 2 * x_dim)}[likelihood]
+    if deconv_width:                              # a (side/4, side/4, W) map, flattened
+        out_x = (side_px // 4) ** 2 * deconv_width
     params = {
         "encoder": mlp_init([conv_width * side ** 2 or x_dim] + inner + [H], rng),
         "post_pool": mlp_init([H] + inner + [2 * c_dim], rng),
@@ -169,23 +187,18 @@ def init_params(rng: np.random.Generator, x_dim: int, *, c_dim: int = 3, z_dim: 
     if conv_width:
         # no batch norm (a set of one image at test time has no batch to normalise over)
         params["conv"] = [{"w": p["w"], "b": p["b"]} for p in conv4_init(rng, 1, conv_width)]
+    if deconv_width:
+        params["deconv"] = deconv_init(rng, deconv_width)
     return _cast(params, dtype)
 
 
 def _x_dim(params) -> int:
-    if "conv" in params:                      # Bernoulli only: one logit per pixel
-        return int(np.shape(params["decoder"][-1]["W"])[1])
-    return int(np.shape(params["encoder"][0]["W"])[0])
-
-
-def _conv_features(blocks, D):
-    """Convolution blocks on flattened square images: (B, N, H*W) -> (B, N, width)."""
-    B, N, d = np.shape(D)
-    side = int(round(np.sqrt(d)))
-    h = anp.reshape(D, (B * N, side, side, 1))                 # (B N, H, W, 1)
-    for p in blocks:
-        h = relu(max_pool2d(conv2d(h, p["w"], p["b"])))       # relu and max-pool commute
-    return anp.reshape(h, (B, N, -1))
+    if "conv" not in params:                  # an MLP encoder reads the pixels
+        return int(np.shape(params["encoder"][0]["W"])[0])
+    width = int(np.shape(params["decoder"][-1]["W"])[1])
+    if "deconv" in params:                    # a (side/4)^2 x W map becomes side^2 logits
+        return 16 * width // int(np.shape(params["deconv"][0]["w"])[2])
+    return width                              # Bernoulli only: one logit per pixel
 
 
 def shared_encoder(params: dict, D):
@@ -206,7 +219,7 @@ def shared_encoder(params: dict, D):
     """
     check_sets(D, _x_dim(params))
     if "conv" in params:
-        D = _conv_features(params["conv"], D)
+        D = conv_features(params["conv"], D)
     return relu(mlp_apply(params["encoder"], D))
 
 
@@ -349,8 +362,9 @@ def observation_decoder(params: dict, zs, c):
     Parameters
     ----------
     params : dict
-        Model parameters from `init_params` (reads ``decoder``); the likelihood is read back
-        from the width of its output layer.
+        Model parameters from `init_params` (reads ``decoder``, and ``deconv`` when present:
+        the MLP's output then goes through `deconv_logits`); the likelihood is read back from
+        the width of its output layer.
     zs : list of L arrays, shape (B, N, z_dim)
         The sample of every stochastic layer, top layer first (the ``z`` of each
         `inference_network` layer); an empty list for a model with ``n_layers = 0``.
@@ -364,6 +378,8 @@ def observation_decoder(params: dict, zs, c):
         ``(log_weights (..., K), mu (..., K, x_dim), logvar (..., K, x_dim))``.
     """
     out = _mlp_multi(params["decoder"], list(zs) + [c])
+    if "deconv" in params:
+        return (deconv_logits(params["deconv"], out),)
     d, width = _x_dim(params), np.shape(out)[-1]
     if width == 2 * d:
         return _split(out)

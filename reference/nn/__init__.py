@@ -4,7 +4,7 @@ r"""Shared layers for the paper packages (not paper equations): ``from reference
 | --- | --- |
 | ``dense.py`` | initialisers, dense layers, MLPs, ReLU, (log-)softmax, the Adam training loop |
 | ``conv.py`` | ``conv2d`` (NHWC, weights (kh, kw, C_in, C_out)), im2col + one matrix product |
-| ``pooling.py`` | ``max_pool2d``, 2x2 stride 2, floor |
+| ``pooling.py`` | ``max_pool2d``, 2x2 stride 2, floor; ``upsample2d``, nearest 2x |
 | ``normalization.py`` | ``batch_norm`` (three modes), ``batch_stats``, ``update_running`` |
 | ``conv4.py`` | the Conv-4 embedding of Matching Networks |
 | ``recurrent.py`` | LSTM cell (one fused gate product), sequence LSTM, bidirectional LSTM |
@@ -37,14 +37,15 @@ from .dense import (
     softmax,
     train,
 )
-from .pooling import max_pool2d
+from .pooling import max_pool2d, upsample2d
 from .recurrent import bilstm, lstm, lstm_cell, lstm_init
 from .spatial_transformer import st_glimpse, st_render
 
 __all__ = [
     "glorot_normal", "he_normal", "dense_init", "dense_apply", "mlp_init", "mlp_apply",
     "relu", "softmax", "log_softmax", "train",
-    "conv2d", "conv_output_size", "max_pool2d", "batch_norm", "batch_stats", "update_running",
+    "conv2d", "conv_output_size", "max_pool2d", "upsample2d", "batch_norm", "batch_stats",
+    "update_running",
     "conv4_init", "conv4_apply", "conv4_stats",
     "lstm_init", "lstm_cell", "lstm", "bilstm", "st_glimpse", "st_render",
 ]

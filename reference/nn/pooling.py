@@ -1,13 +1,15 @@
-r"""2x2 max-pooling with stride 2 (floor on odd sizes), channels-last, with a hand-written VJP."""
+r"""2x2 max-pooling with stride 2 (floor on odd sizes, a hand-written VJP) and 2x upsampling."""
 
 from __future__ import annotations
 
+import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defvjp, primitive
+from autograd.tracer import getval
 
 from ._checks import check_finite, check_rank
 
-__all__ = ["max_pool2d"]
+__all__ = ["max_pool2d", "upsample2d"]
 
 
 def _corners(x):
@@ -79,3 +81,35 @@ def max_pool2d(x):
         raise ValueError(f"x must have shape (N, H, W, C) with H, W >= 2, got {np.shape(x)}")
     check_finite("x", x)
     return _max_pool2d(x)
+
+
+def upsample2d(x):
+    r"""Nearest 2x upsampling: $y_{n,i,j,c} = x_{n,\lfloor i/2 \rfloor,\lfloor j/2 \rfloor,c}$.
+
+    Each pixel becomes a 2x2 block of copies (the inverse of `max_pool2d`'s shape change, as
+    the decoders of convolutional autoencoders use it). Written with broadcasting and a
+    reshape, so autograd differentiates it exactly: the gradient of each input pixel is the
+    sum of the upstream gradient over its 2x2 block.
+
+    Parameters
+    ----------
+    x : array, shape (N, H, W, C)
+        Feature maps, channels last.
+
+    Returns
+    -------
+    y : array, shape (N, 2 H, 2 W, C)
+        The upsampled maps, in the dtype of ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> upsample2d(np.array([[1.0, 2.0]]).reshape(1, 1, 2, 1))[0, :, :, 0]
+    array([[1., 1., 2., 2.],
+           [1., 1., 2., 2.]])
+    """
+    check_rank("x", x, 4, "(N, H, W, C)")
+    N, H, W, C = np.shape(x)
+    copies = np.ones((1, 1, 2, 1, 2, 1), dtype=np.asarray(getval(x)).dtype)
+    y = anp.reshape(x, (N, H, 1, W, 1, C)) * copies           # (N, H, 2, W, 2, C)
+    return anp.reshape(y, (N, 2 * H, 2 * W, C))

@@ -1,6 +1,6 @@
 """Neural Statistician: 1-D families, spatial digit sets with summarisation, Omniglot few-shot.
 
-Two worker processes (one BLAS thread each) run side by side:
+Three jobs run in two worker processes (one BLAS thread each):
 
 1. the 1-D families of Section 5.1 (moment ceiling, family probes on the context, bound per
    item against the one-Gaussian-per-set level), then the spatial point sets of Section 5.2
@@ -10,20 +10,25 @@ Two worker processes (one BLAS thread each) run side by side:
    the background alphabets, scored on 5- and 20-way 1- and 5-shot episodes of the evaluation
    alphabets and on Lake et al.'s 20 runs, beside nearest neighbour on pixels and on the
    autoencoder's code, with a learning curve (the one-shot accuracies at a few checkpoints of
-   the same training run, on the same episodes as the final scores).
+   the same training run, on the same episodes as the final scores);
+3. the same Omniglot model with a convolutional shared encoder and an upsampling-convolution
+   decoder (the paper's kinds of network, at our size), trained for about the MLP model's CPU
+   time and scored on the same episodes.
 
 Training lengths are fixed step counts (``_STEPS``), the same on any machine, so a run is
 reproducible from its seed; the number of steps is reported with the metrics. Measured cost
 (CPU seconds per training step, one BLAS thread, this 2-core machine): families 0.020-0.026,
 mixture decoder 0.013, point sets 0.098 (0.114 with prior interpolation), Omniglot 0.031
-(MLP networks). Estimated wall time on two idle cores: about 19 minutes for the sets worker
-and 17 for the Omniglot worker, which run side by side.
+(MLP networks), about 0.12 with the convolutional networks. Estimated wall time on two idle
+cores: about 19 minutes for the sets job, 17 for the Omniglot job and 15 for the convolutional
+one, which starts when the first of the others ends.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import time
 
 import numpy as np
 
@@ -67,17 +72,27 @@ TABLE = [
     ("omniglot_curve_5way_1shot", "Omniglot 5-way 1-shot at each checkpoint", "—"),
     ("omniglot_curve_20way_1shot", "Omniglot 20-way 1-shot at each checkpoint", "—"),
     ("omniglot_curve_lake", "Lake's runs at each checkpoint", "—"),
+    ("omniglot_cpu_s", "Omniglot: CPU seconds of training (with the checkpoints)", "—"),
+    ("conv_5way_1shot", "Convolutional encoder and decoder: Omniglot 5-way 1-shot", "—"),
+    ("conv_20way_1shot", "Convolutional encoder and decoder: 20-way 1-shot", "—"),
+    ("conv_lake_20way_1shot", "Convolutional encoder and decoder: Lake's runs", "—"),
+    ("conv_steps", "Convolutional encoder and decoder: training steps done", "—"),
+    ("conv_cpu_s", "Convolutional encoder and decoder: CPU seconds of training", "—"),
 ]
 
 # training steps per arm (and evaluation episodes): full run / quick run
 _STEPS = {
     False: {"families": 10000, "families_mixture": 10000, "spatial": 2000,
             "omniglot": 30000, "autoencoder": 1500, "episodes": 300,
-            "curve": (0, 1000, 3000, 10000, 20000)},
+            "curve": (0, 1000, 3000, 10000, 20000), "conv": 7500},
     True: {"families": 300, "families_mixture": 300, "spatial": 100,
-           "omniglot": 150, "autoencoder": 100, "episodes": 20, "curve": (0,)},
+           "omniglot": 150, "autoencoder": 100, "episodes": 20, "curve": (0,),
+           "conv": 40},
 }
 
+# the convolutional arm: encoder blocks of 32 filters, a decoder map of 16 channels (about four
+# times the MLP model's cost per step, so a quarter of its steps)
+_CONV_NETWORKS = {"conv_width": 32, "deconv_width": 16}
 # the paper's model (one Gaussian item latent, Gaussian decoder), at CPU size
 _FAMILIES_MODEL = {"hidden": 32, "z_dim": 4}
 _MIXTURE_LR = 3e-3
@@ -136,21 +151,30 @@ def _sets_worker(quick: bool, seed: int) -> dict:
     return out
 
 
-def _omniglot_worker(quick: bool, seed: int) -> dict:
+def _omniglot_data():
     from reference.datasets.omniglot import load_lake_runs, load_omniglot
-    from reference.neural_statistician import (autoencoder_classifier, classify,
-                                               episode_accuracy, fit, fit_autoencoder,
-                                               lake_accuracy, nearest_neighbour)
+
+    background = load_omniglot("background")["images"].astype(np.float32)
+    return background, load_omniglot("evaluation")["images"], load_lake_runs()
+
+
+def _episodes(clf, evaluation, seed, n_episodes, n_way, k_shot):
+    """Accuracy on evaluation-alphabet episodes, the same episodes for every method."""
+    from reference.neural_statistician import episode_accuracy
+
+    rng = np.random.default_rng(seed + 100 * n_way + k_shot)
+    return episode_accuracy(clf, evaluation, n_way, k_shot, n_episodes, rng, n_query=1)
+
+
+def _omniglot_worker(quick: bool, seed: int) -> dict:
+    from reference.neural_statistician import (autoencoder_classifier, classify, fit,
+                                               fit_autoencoder, lake_accuracy,
+                                               nearest_neighbour)
 
     b = _STEPS[quick]
-    background = load_omniglot("background")["images"].astype(np.float32)
-    evaluation = load_omniglot("evaluation")["images"]
-    runs = load_lake_runs()
-    n_ep = b["episodes"]
-
-    def episodes(clf, n_way, k_shot):    # the same episodes for every method and checkpoint
-        rng = np.random.default_rng(seed + 100 * n_way + k_shot)
-        return episode_accuracy(clf, evaluation, n_way, k_shot, n_ep, rng, n_query=1)
+    background, evaluation, runs = _omniglot_data()
+    episodes = functools.partial(_episodes, evaluation=evaluation, seed=seed,
+                                 n_episodes=b["episodes"])
 
     # the learning curve: one-shot accuracies at a few checkpoints during training
     curve = {"steps": [], "5way_1shot": [], "20way_1shot": [], "lake": []}
@@ -159,24 +183,26 @@ def _omniglot_worker(quick: bool, seed: int) -> dict:
         if step in b["curve"]:
             clf = functools.partial(classify, p)
             curve["steps"].append(step)
-            curve["5way_1shot"].append(episodes(clf, 5, 1))
-            curve["20way_1shot"].append(episodes(clf, 20, 1))
+            curve["5way_1shot"].append(episodes(clf, n_way=5, k_shot=1))
+            curve["20way_1shot"].append(episodes(clf, n_way=20, k_shot=1))
             curve["lake"].append(lake_accuracy(clf, runs))
 
+    cpu = time.process_time()
     params, hist = fit(background, np.random.default_rng(seed), n_steps=b["omniglot"],
                        log=checkpoint, **_OMNIGLOT_MODEL)
+    cpu = time.process_time() - cpu                # training and the checkpoints' scoring
     if curve["steps"] != list(b["curve"]):     # `fit` logs every 250 steps: step 0 and multiples
         raise RuntimeError(f"learning-curve checkpoints {b['curve']} were not all logged "
                            f"(got {curve['steps']}); use multiples of 250")
     ae = fit_autoencoder(background, np.random.default_rng(seed + 1), n_steps=b["autoencoder"])
-    methods = {"omniglot": lambda s, y, q: classify(params, s, y, q),
+    methods = {"omniglot": functools.partial(classify, params),
                "pixel": nearest_neighbour, "autoencoder": autoencoder_classifier(ae)}
-    out = {"omniglot_steps": hist["steps_done"],
-           "omniglot_seconds": hist["seconds"]}
+    out = {"omniglot_steps": hist["steps_done"], "omniglot_seconds": hist["seconds"],
+           "omniglot_cpu_s": cpu}
     for name, clf in methods.items():
         shots = ((5, 1), (5, 5), (20, 1), (20, 5)) if name == "omniglot" else ((5, 1), (20, 1))
         for n_way, k_shot in shots:
-            out[f"{name}_{n_way}way_{k_shot}shot"] = episodes(clf, n_way, k_shot)
+            out[f"{name}_{n_way}way_{k_shot}shot"] = episodes(clf, n_way=n_way, k_shot=k_shot)
         key = "lake_20way_1shot" if name == "omniglot" else f"{name}_lake_20way_1shot"
         out[key] = lake_accuracy(clf, runs)
     # the curve ends with the final model's numbers
@@ -187,21 +213,38 @@ def _omniglot_worker(quick: bool, seed: int) -> dict:
     return out
 
 
+def _conv_worker(quick: bool, seed: int) -> dict:
+    """The same model with convolutional encoder and decoder, at about the MLP's CPU time."""
+    from reference.neural_statistician import classify, fit, lake_accuracy
+
+    b = _STEPS[quick]
+    background, evaluation, runs = _omniglot_data()
+    cpu = time.process_time()
+    params, hist = fit(background, np.random.default_rng(seed), n_steps=b["conv"],
+                       **_OMNIGLOT_MODEL, **_CONV_NETWORKS)
+    out = {"conv_steps": hist["steps_done"], "conv_cpu_s": time.process_time() - cpu}
+    clf = functools.partial(classify, params)
+    for n_way in (5, 20):
+        out[f"conv_{n_way}way_1shot"] = _episodes(clf, evaluation, seed, b["episodes"], n_way, 1)
+    out["conv_lake_20way_1shot"] = lake_accuracy(clf, runs)
+    return out
+
+
 def _call(args):
     name, quick, seed = args
-    worker = {"sets": _sets_worker, "omniglot": _omniglot_worker}[name]
+    worker = {"sets": _sets_worker, "omniglot": _omniglot_worker, "conv": _conv_worker}[name]
     return worker(quick, seed)
 
 
 def run(quick: bool = False, seed: int = 0) -> dict:
-    """Run both workers (in two processes) and merge their metrics into one flat dict."""
+    """Run the three workers (in two processes) and merge their metrics into one flat dict."""
     import multiprocessing as mp
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")     # inherited by the spawned workers
-    jobs = [("sets", quick, seed), ("omniglot", quick, seed)]
+    jobs = [("sets", quick, seed), ("omniglot", quick, seed), ("conv", quick, seed)]
     ctx = mp.get_context("spawn")
     with ctx.Pool(2) as pool:
-        parts = pool.map(_call, jobs)
+        parts = pool.map(_call, jobs, chunksize=1)
     metrics = {}
     for part in parts:
         metrics.update(part)
