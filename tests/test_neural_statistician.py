@@ -226,6 +226,19 @@ def test_mixture_decoder_without_item_latents():
     np.testing.assert_allclose(grad(f)(flat) @ v, fd, rtol=1e-5, atol=1e-8)
 
 
+def _check_loss_gradient(params, D, rng):
+    """The training loss's gradient along a random direction against central differences."""
+    flat, unflatten = flatten(params)
+    flat = flat + 0.1 * rng.standard_normal(flat.shape)
+
+    def f(theta):
+        return ns.training_loss(unflatten(theta), D, np.random.default_rng(3), 0.0)
+
+    v = rng.standard_normal(flat.shape)
+    fd = (f(flat + 1e-6 * v) - f(flat - 1e-6 * v)) / 2e-6
+    np.testing.assert_allclose(grad(f)(flat) @ v, fd, rtol=1e-5, atol=1e-8)
+
+
 def test_convolutional_encoder_order_invariance_and_gradient():
     rng = np.random.default_rng(5)
     params = ns.init_params(rng, 256, c_dim=3, z_dim=2, hidden=8, depth=2, likelihood="bernoulli",
@@ -237,15 +250,7 @@ def test_convolutional_encoder_order_invariance_and_gradient():
     np.testing.assert_allclose(mu, mu_p, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(lv, lv_p, rtol=1e-10, atol=1e-12)
     assert ns.statistic_network(params, D[:, :1])[0].shape == (2, 3)
-    flat, unflatten = flatten(params)
-    flat = flat + 0.1 * rng.standard_normal(flat.shape)
-
-    def f(theta):
-        return ns.training_loss(unflatten(theta), D, np.random.default_rng(3), 0.0)
-
-    v = rng.standard_normal(flat.shape)
-    fd = (f(flat + 1e-6 * v) - f(flat - 1e-6 * v)) / 2e-6
-    np.testing.assert_allclose(grad(f)(flat) @ v, fd, rtol=1e-5, atol=1e-8)
+    _check_loss_gradient(params, D, rng)
     with pytest.raises(ValueError, match="conv_width"):
         ns.init_params(rng, 256, likelihood="gaussian", conv_width=3)
 
@@ -292,15 +297,7 @@ def test_deconvolutional_decoder_shapes_upsampling_and_gradient():
                                        rng.standard_normal((2, 1, 3)))
     assert logits.shape == (2, 3, 256)
     assert np.shape(ns.elbo(params, D, np.random.default_rng(0))) == (2,)
-    flat, unflatten = flatten(params)
-    flat = flat + 0.1 * rng.standard_normal(flat.shape)
-
-    def f(theta):
-        return ns.training_loss(unflatten(theta), D, np.random.default_rng(3), 0.0)
-
-    v = rng.standard_normal(flat.shape)
-    fd = (f(flat + 1e-6 * v) - f(flat - 1e-6 * v)) / 2e-6
-    np.testing.assert_allclose(grad(f)(flat) @ v, fd, rtol=1e-5, atol=1e-8)
+    _check_loss_gradient(params, D, rng)
     with pytest.raises(ValueError, match="deconv_width"):
         ns.init_params(rng, 256, likelihood="gaussian", deconv_width=3)
     with pytest.raises(ValueError, match="multiple of 4"):
