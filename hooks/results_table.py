@@ -171,7 +171,8 @@ PERCENT_METRICS = {
     "neural_statistician": ("*_accuracy", "families_logistic", "families_mixture_logistic",
                             "families_moments_ceiling", "omniglot_*way_*shot",
                             "lake_20way_1shot", "pixel_*", "autoencoder_*",
-                            "omniglot_curve_lake", "conv_*way_1shot", "conv_lake_*"),
+                            "omniglot_curve_lake", "conv_*way_1shot", "conv_lake_*",
+                            "varsize_*way_1shot", "varsize_lake_*"),
     "air": ("*accuracy*",),
 }
 

@@ -274,6 +274,22 @@ def test_fit_log_sees_checkpoints_without_changing_training():
         assert a == b
 
 
+def test_fit_default_trains_on_sets_of_the_largest_size_only():
+    # the paper's training sets all have the same size: by default min_set_size follows
+    # max_set_size, so the run is bit-identical to asking for it, and differs from 1-3
+    images = np.random.default_rng(0).uniform(size=(6, 20, 8, 8))
+    kw = {"n_steps": 3, "batch_sets": 2, "max_set_size": 3, "c_dim": 2, "z_dim": 2,
+          "hidden": 8, "dtype": np.float64}
+    default, _ = ns.fit(images, np.random.default_rng(1), **kw)
+    fixed, _ = ns.fit(images, np.random.default_rng(1), min_set_size=3, **kw)
+    mixed, _ = ns.fit(images, np.random.default_rng(1), min_set_size=1, **kw)
+    pairs = list(zip(flatten(default)[0], flatten(fixed)[0], flatten(mixed)[0]))
+    assert all(np.array_equal(a, b) for a, b, _ in pairs)
+    assert not all(np.array_equal(a, c) for a, _, c in pairs)
+    with pytest.raises(ValueError, match="min_set_size 4 > max_set_size 3"):
+        ns.fit(images, np.random.default_rng(1), min_set_size=4, **kw)
+
+
 def test_deconvolutional_decoder_shapes_upsampling_and_gradient():
     from reference.nn import upsample2d
 

@@ -23,7 +23,8 @@ import numpy as np
 import reference.neural_statistician as ns
 from reference.datasets.omniglot import load_omniglot
 
-path = Path(tempfile.gettempdir()) / "neural_statistician_gallery" / "omniglot_small_700.pkl"
+path = (Path(tempfile.gettempdir()) / "neural_statistician_gallery"
+        / "omniglot_small1_700steps_sets5.pkl")
 if path.exists():
     params = pickle.loads(path.read_bytes())
 else:

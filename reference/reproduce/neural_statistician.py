@@ -1,6 +1,6 @@
 """Neural Statistician: 1-D families, spatial digit sets with summarisation, Omniglot few-shot.
 
-Three jobs run in two worker processes (one BLAS thread each):
+Four jobs run in two worker processes (one BLAS thread each):
 
 1. the 1-D families of Section 5.1 (moment ceiling, family probes on the context, bound per
    item against the one-Gaussian-per-set level), then the spatial point sets of Section 5.2
@@ -13,15 +13,17 @@ Three jobs run in two worker processes (one BLAS thread each):
    the same training run, on the same episodes as the final scores);
 3. the same Omniglot model with a convolutional shared encoder and an upsampling-convolution
    decoder (the paper's kinds of network, at our size), trained for about the MLP model's CPU
-   time and scored on the same episodes.
+   time and scored on the same episodes;
+4. the MLP model trained on sets of 1 to 5 drawings instead of 5 (our earlier default), for as
+   many steps as one checkpoint of the learning curve, scored on the same episodes.
 
 Training lengths are fixed step counts (``_STEPS``), the same on any machine, so a run is
 reproducible from its seed; the number of steps is reported with the metrics. Measured cost
 (CPU seconds per training step, one BLAS thread, this 2-core machine): families 0.020-0.026,
-mixture decoder 0.013, point sets 0.098 (0.114 with prior interpolation), Omniglot 0.031
-(MLP networks), about 0.12 with the convolutional networks. Estimated wall time on two idle
-cores: about 19 minutes for the sets job, 17 for the Omniglot job and 15 for the convolutional
-one, which starts when the first of the others ends.
+mixture decoder 0.013, point sets 0.098 (0.114 with prior interpolation), Omniglot 0.055
+(MLP networks, sets of 5; 0.031 for sets of 1-5), about 0.2 with the convolutional networks.
+Estimated wall time on two idle cores: about 24 minutes for the Omniglot job and 19 for the
+sets job; the convolutional arm (about 18) and the set-size arm (about 9) start as those end.
 """
 
 from __future__ import annotations
@@ -78,16 +80,25 @@ TABLE = [
     ("conv_lake_20way_1shot", "Convolutional encoder and decoder: Lake's runs", "—"),
     ("conv_steps", "Convolutional encoder and decoder: training steps done", "—"),
     ("conv_cpu_s", "Convolutional encoder and decoder: CPU seconds of training", "—"),
+    ("varsize_5way_1shot", "Sets of 1-5 drawings instead of 5: Omniglot 5-way 1-shot", "—"),
+    ("varsize_20way_1shot", "Sets of 1-5 drawings: 20-way 1-shot", "—"),
+    ("varsize_lake_20way_1shot", "Sets of 1-5 drawings: Lake's runs", "—"),
+    ("varsize_steps", "Sets of 1-5 drawings: training steps (a learning-curve checkpoint)", "—"),
+    ("omniglot_context_kl_5", "Omniglot: KL(q(c|D) || p(c)) of a set of 5 evaluation drawings, "
+     "nats", "—"),
+    ("omniglot_context_kl_1", "Omniglot: the same KL for a single drawing, nats", "—"),
+    ("varsize_context_kl_5", "Sets of 1-5 drawings: KL of a set of 5, nats", "—"),
+    ("varsize_context_kl_1", "Sets of 1-5 drawings: KL of a single drawing, nats", "—"),
 ]
 
 # training steps per arm (and evaluation episodes): full run / quick run
 _STEPS = {
     False: {"families": 10000, "families_mixture": 10000, "spatial": 2000,
-            "omniglot": 30000, "autoencoder": 1500, "episodes": 300,
-            "curve": (0, 1000, 3000, 10000, 20000), "conv": 7500},
+            "omniglot": 20000, "autoencoder": 1500, "episodes": 300,
+            "curve": (0, 1000, 3000, 10000), "conv": 5000, "varsize": 10000},
     True: {"families": 300, "families_mixture": 300, "spatial": 100,
            "omniglot": 150, "autoencoder": 100, "episodes": 20, "curve": (0,),
-           "conv": 40},
+           "conv": 40, "varsize": 50},
 }
 
 # the convolutional arm: encoder blocks of 32 filters, a decoder map of 16 channels (about four
@@ -96,9 +107,11 @@ _CONV_NETWORKS = {"conv_width": 32, "deconv_width": 16}
 # the paper's model (one Gaussian item latent, Gaussian decoder), at CPU size
 _FAMILIES_MODEL = {"hidden": 32, "z_dim": 4}
 _MIXTURE_LR = 3e-3
-# Omniglot: MLP networks, sets of 1-5 drawings, the faster of our trial settings
+# Omniglot: MLP networks, sets of 5 drawings (the paper's), the faster of our trial settings
 _OMNIGLOT_MODEL = {"hidden": 128, "batch_sets": 16, "step_size": 3e-3, "c_dim": 64,
-                   "z_dim": 16, "max_set_size": 5}
+                   "z_dim": 16, "max_set_size": 5, "min_set_size": 5}
+# the ablation: a set size drawn from 1-5 at every step (our earlier default)
+_VARSIZE = {**_OMNIGLOT_MODEL, "min_set_size": 1}
 # our ablation: no item latent, a 5-component mixture decoder p(x | c)
 _FAMILIES_MIXTURE = {"hidden": 32, "n_layers": 0, "likelihood": "mixture", "n_components": 5}
 
@@ -166,6 +179,17 @@ def _episodes(clf, evaluation, seed, n_episodes, n_way, k_shot):
     return episode_accuracy(clf, evaluation, n_way, k_shot, n_episodes, rng, n_query=1)
 
 
+def _context_kl(params, evaluation, seed, set_size):
+    """Mean KL(q(c | D) || p(c)) in nats over 200 evaluation sets of ``set_size`` drawings."""
+    from reference.neural_statistician import omniglot_batch, statistic_network
+    from reference.neural_statistician.objective import gaussian_kl
+
+    rng = np.random.default_rng(seed + 7)
+    D = omniglot_batch(evaluation, rng, 200, set_size, rotations=False)
+    mu, logvar = statistic_network(params, D.astype(params["post_pool"][0]["W"].dtype))
+    return float(np.mean(gaussian_kl(mu, logvar)))
+
+
 def _omniglot_worker(quick: bool, seed: int) -> dict:
     from reference.neural_statistician import (autoencoder_classifier, classify, fit,
                                                fit_autoencoder, lake_accuracy,
@@ -199,6 +223,8 @@ def _omniglot_worker(quick: bool, seed: int) -> dict:
                "pixel": nearest_neighbour, "autoencoder": autoencoder_classifier(ae)}
     out = {"omniglot_steps": hist["steps_done"], "omniglot_seconds": hist["seconds"],
            "omniglot_cpu_s": cpu}
+    for n in (1, 5):
+        out[f"omniglot_context_kl_{n}"] = _context_kl(params, evaluation, seed, n)
     for name, clf in methods.items():
         shots = ((5, 1), (5, 5), (20, 1), (20, 5)) if name == "omniglot" else ((5, 1), (20, 1))
         for n_way, k_shot in shots:
@@ -230,18 +256,40 @@ def _conv_worker(quick: bool, seed: int) -> dict:
     return out
 
 
+def _varsize_worker(quick: bool, seed: int) -> dict:
+    """The MLP model on sets of 1-5 drawings, for as many steps as a learning-curve checkpoint."""
+    from reference.neural_statistician import classify, fit, lake_accuracy
+
+    b = _STEPS[quick]
+    background, evaluation, runs = _omniglot_data()
+    params, hist = fit(background, np.random.default_rng(seed), n_steps=b["varsize"],
+                       **_VARSIZE)
+    out = {"varsize_steps": hist["steps_done"]}
+    for n in (1, 5):
+        out[f"varsize_context_kl_{n}"] = _context_kl(params, evaluation, seed, n)
+    clf = functools.partial(classify, params)
+    for n_way in (5, 20):
+        out[f"varsize_{n_way}way_1shot"] = _episodes(clf, evaluation, seed, b["episodes"],
+                                                     n_way, 1)
+    out["varsize_lake_20way_1shot"] = lake_accuracy(clf, runs)
+    return out
+
+
 def _call(args):
     name, quick, seed = args
-    worker = {"sets": _sets_worker, "omniglot": _omniglot_worker, "conv": _conv_worker}[name]
+    worker = {"sets": _sets_worker, "omniglot": _omniglot_worker, "conv": _conv_worker,
+              "varsize": _varsize_worker}[name]
     return worker(quick, seed)
 
 
 def run(quick: bool = False, seed: int = 0) -> dict:
-    """Run the three workers (in two processes) and merge their metrics into one flat dict."""
+    """Run the four workers (in two processes) and merge their metrics into one flat dict."""
     import multiprocessing as mp
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")     # inherited by the spawned workers
-    jobs = [("sets", quick, seed), ("omniglot", quick, seed), ("conv", quick, seed)]
+    # longest first: Omniglot, then the sets job; the two shorter arms start when each ends
+    jobs = [("omniglot", quick, seed), ("sets", quick, seed), ("conv", quick, seed),
+            ("varsize", quick, seed)]
     ctx = mp.get_context("spawn")
     with ctx.Pool(2) as pool:
         parts = pool.map(_call, jobs, chunksize=1)
