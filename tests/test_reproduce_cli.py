@@ -9,6 +9,7 @@ import types
 import pytest
 
 import reference.reproduce as rp
+from reference.reproduce import _cli
 
 
 @pytest.fixture
@@ -94,7 +95,7 @@ def test_help_describes_every_paper_with_its_run_times(capsys):
     out = capsys.readouterr().out
     papers_section = out[out.index("papers ("):]  # the usage line above may wrap at a name
     for paper in rp.available_papers():
-        first, _ = rp._module_facts(paper)
+        first, _ = _cli._module_facts(paper)
         block = papers_section[papers_section.index(f"  {paper}\n"):].split("--quick:")[0]
         assert " ".join(first.split()) in " ".join(block.split())
         assert "full run:" in block
