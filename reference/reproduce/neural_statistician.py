@@ -20,10 +20,11 @@ Four jobs run in two worker processes (one BLAS thread each):
 Training lengths are fixed step counts (``_STEPS``), the same on any machine, so a run is
 reproducible from its seed; the number of steps is reported with the metrics. Measured cost
 (CPU seconds per training step, one BLAS thread, this 2-core machine): families 0.020-0.026,
-mixture decoder 0.013, point sets 0.098 (0.114 with prior interpolation), Omniglot 0.055
-(MLP networks, sets of 5; 0.031 for sets of 1-5), about 0.2 with the convolutional networks.
-Estimated wall time on two idle cores: about 24 minutes for the Omniglot job and 19 for the
-sets job; the convolutional arm (about 18) and the set-size arm (about 9) start as those end.
+mixture decoder 0.013, point sets 0.098 (0.114 with prior interpolation), Omniglot 0.058
+(MLP networks, sets of 5, with the learning curve's scoring; 0.031 for sets of 1-5), 0.21 with
+the convolutional networks. The full run took 47 minutes of wall time on the 2-core machine
+while a third process shared it; on two idle cores expect about 35 to 40 (the Omniglot job and
+the sets job first, the convolutional and set-size arms as those end).
 """
 
 from __future__ import annotations
