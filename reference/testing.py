@@ -6,17 +6,21 @@ r"""Helpers shared by the tests, the reproduce commands and the gallery.
   the gradient it checks.
 - ``random_mixture``: random Gaussian-mixture parameters with
   one argument order, ``(rng, D, K, ...)``, for the Graves (2016) package.
+- ``source_key``: a short hash of a package's source files, for naming the models the gallery
+  caches between examples, so that a file written by older code is never read back.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 import timeit
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["central_difference", "relative_error", "random_mixture", "best_time"]
+__all__ = ["central_difference", "relative_error", "random_mixture", "best_time", "source_key"]
 
 
 def central_difference(resolve: Callable[..., float], params: Sequence[np.ndarray], argnum: int,
@@ -159,3 +163,29 @@ def best_time(fn: Callable[[], object], repeats: int, clock=time.process_time) -
     if int(repeats) != repeats or repeats < 1:
         raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
     return min(timeit.repeat(fn, timer=clock, number=1, repeat=int(repeats)))
+
+
+def source_key(module) -> str:
+    r"""Twelve hex digits of SHA-256 over the ``.py`` files of a module's folder (its package).
+
+    $$
+    \text{key} = \operatorname{sha256}\big(\textstyle\Vert_{f} \text{name}_f \Vert
+    \text{bytes}_f\big)_{1:12}, \quad f \text{ the package's files in name order.}
+    $$
+
+    Parameters
+    ----------
+    module : module
+        Any module of the package (``reference.neural_statistician``, for example); its
+        ``__file__`` locates the folder.
+
+    Returns
+    -------
+    str
+        The key; it changes whenever any ``.py`` file of the folder changes, appears or goes.
+    """
+    folder = Path(module.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]

@@ -46,3 +46,23 @@ def test_the_heading_check_can_fail(tmp_path):
     script = tmp_path / "plot_00_x.py"
     script.write_text('r"""\nTitle\n=====\n"""\n# %%\n# The $x$ law\n# -----------\n')
     assert headings(script) == ["Title", "The $x$ law"]
+
+
+def test_source_key_changes_with_any_source_file(tmp_path):
+    # the gallery names cached models by this key: a model written by older code must not match
+    import types
+
+    from reference.testing import source_key
+
+    (tmp_path / "__init__.py").write_text("x = 1\n")
+    (tmp_path / "model.py").write_text("y = 2\n")
+    module = types.SimpleNamespace(__file__=str(tmp_path / "__init__.py"))
+    key = source_key(module)
+    assert len(key) == 12 and key == source_key(module)
+    (tmp_path / "model.py").write_text("y = 3\n")
+    changed = source_key(module)
+    assert changed != key
+    (tmp_path / "extra.py").write_text("")
+    assert source_key(module) != changed
+    (tmp_path / "notes.txt").write_text("not source")
+    assert source_key(module) == source_key(module)

@@ -16,14 +16,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import reference.matching_networks as mn
+from reference.testing import source_key
 
 background, runs = mn.load_images("background"), mn.load_images("runs")
 EPISODES = 300
 
 
 def trained(name, **options):
-    """Train once, then reuse the parameters cached under mn.cache_dir()."""
-    path = mn.cache_dir() / f"gallery_{name}_{EPISODES}.npz"
+    """Train once, then reuse the parameters cached under mn.cache_dir().
+
+    The file name carries a hash of the package's source, so parameters saved by older code
+    are never read back.
+    """
+    path = mn.cache_dir() / f"gallery_{name}_{EPISODES}_{source_key(mn)}.npz"
     if path.is_file():
         return mn.load_params(path)
     params = mn.fit(background["images"], episodes=EPISODES, way=20, shot=1, width=32,

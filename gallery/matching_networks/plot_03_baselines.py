@@ -18,9 +18,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import reference.matching_networks as mn
+from reference.testing import source_key
 
 background, runs = mn.load_images("background"), mn.load_images("runs")
-path = mn.cache_dir() / "gallery_plain_300.npz"
+path = mn.cache_dir() / f"gallery_plain_300_{source_key(mn)}.npz"   # keyed by the code
 if path.is_file():
     matching = mn.load_params(path)
 else:

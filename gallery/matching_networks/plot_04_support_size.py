@@ -15,11 +15,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import reference.matching_networks as mn
+from reference.testing import source_key
 
 background, evaluation = mn.load_images("background"), mn.load_images("evaluation")
 models = {}
 for name, options in (("plain", {}), ("fce", {"fce": True})):
-    path = mn.cache_dir() / f"gallery_{name}_300.npz"
+    path = mn.cache_dir() / f"gallery_{name}_300_{source_key(mn)}.npz"   # keyed by the code
     if path.is_file():
         models[name] = mn.load_params(path)
     else:

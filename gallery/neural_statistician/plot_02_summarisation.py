@@ -23,10 +23,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import reference.neural_statistician as ns
+from reference.testing import source_key
 
 cache = Path(tempfile.gettempdir()) / "neural_statistician_gallery"
 cache.mkdir(exist_ok=True)
-path = cache / "spatial_plain_250.pkl"
+path = cache / f"spatial_plain_250_{source_key(ns)}.pkl"   # keyed by the code
 if path.exists():
     result = pickle.loads(path.read_bytes())
 else:

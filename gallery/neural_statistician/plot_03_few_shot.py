@@ -25,6 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import reference.neural_statistician as ns
+from reference.testing import source_key
 from reference.datasets.omniglot import load_omniglot
 
 train_images = load_omniglot("background_small1")["images"].astype(np.float32)
@@ -35,7 +36,7 @@ print(f"{history['steps_done']} training steps on sets of 5 drawings")
 # the conditional-samples example reuses this model (it runs next in the build)
 cache = Path(tempfile.gettempdir()) / "neural_statistician_gallery"
 cache.mkdir(exist_ok=True)
-(cache / "omniglot_small1_700steps_sets5.pkl").write_bytes(pickle.dumps(params))
+(cache / f"omniglot_small1_700_{source_key(ns)}.pkl").write_bytes(pickle.dumps(params))
 ae = ns.fit_autoencoder(train_images, np.random.default_rng(1), n_steps=300)
 
 # %%

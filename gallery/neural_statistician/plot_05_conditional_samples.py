@@ -21,10 +21,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import reference.neural_statistician as ns
+from reference.testing import source_key
 from reference.datasets.omniglot import load_omniglot
 
 path = (Path(tempfile.gettempdir()) / "neural_statistician_gallery"
-        / "omniglot_small1_700steps_sets5.pkl")
+        / f"omniglot_small1_700_{source_key(ns)}.pkl")   # keyed by the code
 if path.exists():
     params = pickle.loads(path.read_bytes())
 else:
