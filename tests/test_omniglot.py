@@ -4,8 +4,8 @@ Tests marked by the ``real`` fixture read the official files from ``$OMNIGLOT_DI
 ``../shared/data/omniglot`` (relative to the repository) and skip, saying so, when neither
 exists. Everything else builds small synthetic zips and folders in ``tmp_path``, with PNGs
 written by Pillow, so it runs anywhere. No test touches the network: the pooch downloader
-``_downloader`` is replaced, and pooch's own hashing and temporary-file handling run as they do
-for a real download.
+``omniglot_files._downloader`` is replaced, and pooch's own hashing and temporary-file handling
+run as they do for a real download.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pytest
 from PIL import Image
 
 from reference.datasets import omniglot as og
+from reference.datasets import omniglot_files
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,7 +57,7 @@ def _fake_downloader(payload: bytes | None = None, fail_after: int | None = None
 @pytest.fixture(autouse=True)
 def offline(monkeypatch, tmp_path):
     """No network, and an empty private user cache, for every test."""
-    monkeypatch.setattr(og, "_downloader", _fake_downloader())
+    monkeypatch.setattr(omniglot_files, "_downloader", _fake_downloader())
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.delenv("OMNIGLOT_DIR", raising=False)
 
@@ -324,14 +325,15 @@ def test_search_order_root_env_cache(rng, tmp_path, monkeypatch):
 
 
 def test_download_checksum_mismatch_leaves_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(og, "_downloader", _fake_downloader(b"not the real zip" * 100))
+    monkeypatch.setattr(omniglot_files, "_downloader", _fake_downloader(b"not the real zip" * 100))
     with pytest.raises(ValueError, match=r"SHA-256.*discarded.*OMNIGLOT_DIR"):
         og.load_lake_runs(root=tmp_path / "dl")
     assert list((tmp_path / "dl").iterdir()) == []
 
 
 def test_interrupted_download_leaves_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(og, "_downloader", _fake_downloader(b"x" * 5000, fail_after=2000))
+    monkeypatch.setattr(omniglot_files, "_downloader",
+                        _fake_downloader(b"x" * 5000, fail_after=2000))
     with pytest.raises(FileNotFoundError, match="connection dropped"):
         og.load_lake_runs(root=tmp_path / "dl")
     assert list((tmp_path / "dl").iterdir()) == []
@@ -343,7 +345,7 @@ def test_verified_download_is_used_and_kept(rng, tmp_path, monkeypatch):
     monkeypatch.setitem(og.OFFICIAL_FILES, "all_runs.zip",
                         (url, len(payload), hashlib.sha256(payload).hexdigest()))
     calls = []
-    monkeypatch.setattr(og, "_downloader", _fake_downloader(payload, calls=calls))
+    monkeypatch.setattr(omniglot_files, "_downloader", _fake_downloader(payload, calls=calls))
     runs = og.load_lake_runs(size=6)  # nothing anywhere: downloads into the user cache
     assert calls == [url]
     assert (og.cache_dir() / "all_runs.zip").read_bytes() == payload
