@@ -8,19 +8,30 @@ r"""Helpers shared by the tests, the reproduce commands and the gallery.
   one argument order, ``(rng, D, K, ...)``, for the Graves (2016) package.
 - ``source_key``: a short hash of a package's source files, for naming the models the gallery
   caches between examples, so that a file written by older code is never read back.
+- ``cached_runs``: run a few jobs once and read their results back from files afterwards, for
+  the gallery examples that share trained models.
+- ``results_record``: a paper's results file, ``docs/results/<paper>.json``, as a dict, for the
+  gallery examples that plot the full reproduce run next to what they train themselves.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import pickle
 import time
 import timeit
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["central_difference", "relative_error", "random_mixture", "best_time", "source_key"]
+__all__ = ["central_difference", "relative_error", "random_mixture", "best_time", "source_key",
+           "cached_runs", "results_record"]
+
+#: The source tree: ``docs/results`` below it holds the results files of the reproduce runs.
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def central_difference(resolve: Callable[..., float], params: Sequence[np.ndarray], argnum: int,
@@ -189,3 +200,61 @@ def source_key(module) -> str:
     for path in sorted(folder.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:12]
+
+
+def cached_runs(jobs: Mapping[str, Callable[[], object]], folder, tag: str) -> dict:
+    r"""The result of each job, computed once and read back from a pickle file afterwards.
+
+    Job ``name`` is stored as ``folder / f"{name}_{tag}.pkl"``. A job whose file exists is read
+    back; the others run in order, and each result is written under a temporary name and then
+    renamed, so that a run stopped half way never leaves a partial file. The name and the tag
+    must say everything the result depends on: the job's arguments, and a `source_key` of the
+    code it runs.
+
+    Parameters
+    ----------
+    jobs : mapping of str to callable
+        ``name -> job``, each job called with no arguments (e.g. a ``functools.partial``); its
+        result must pickle.
+    folder : str or Path
+        Where the files go (created if missing), e.g. under ``tempfile.gettempdir()``.
+    tag : str
+        The part of every file name after the job's name.
+
+    Returns
+    -------
+    dict
+        ``name -> result``, in the order of ``jobs``.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, job in jobs.items():
+        path = folder / f"{name}_{tag}.pkl"
+        if not path.is_file():
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(pickle.dumps(job()))
+            tmp.replace(path)
+        out[name] = pickle.loads(path.read_bytes())
+    return out
+
+
+def results_record(paper: str) -> dict:
+    r"""The results file of a paper's full reproduce run, ``docs/results/<paper>.json``.
+
+    Parameters
+    ----------
+    paper : str
+        The paper's package name, e.g. ``"controllable_features"``.
+
+    Returns
+    -------
+    dict
+        The record as written by ``python -m reference.reproduce <paper>``: ``"command"``,
+        ``"commit"``, ``"date"``, ``"metrics"`` (a flat dict) and the other fields.
+    """
+    path = ROOT / "docs" / "results" / f"{paper}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: run `python -m reference.reproduce "
+                                f"{paper}` to write it")
+    return json.loads(path.read_text())
